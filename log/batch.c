@@ -1,0 +1,1 @@
+/* log/batch.c: placeholder until this part lands (issue 2). */

@@ -1,0 +1,1 @@
+/* log/checkpoint.c: placeholder until this part lands (issue 2). */

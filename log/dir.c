@@ -1,0 +1,1 @@
+/* log/dir.c: placeholder until this part lands (issue 2). */

@@ -1,0 +1,1 @@
+/* log/epoch_cache.c: placeholder until this part lands (issue 2). */

@@ -1,0 +1,1 @@
+/* log/log.c: placeholder until this part lands (issue 2). */

@@ -1,0 +1,1 @@
+/* log/segment.c: placeholder until this part lands (issue 2). */

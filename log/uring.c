@@ -1,0 +1,1 @@
+/* log/uring.c: placeholder until this part lands (issue 2). */

@@ -1,0 +1,1 @@
+/* log/writer.c: placeholder until this part lands (issue 2). */
