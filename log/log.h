@@ -215,7 +215,8 @@ void log_batch_iter_free(log_batch_iter_t *it);
 
 /* epoch -> start offset of that epoch on this replica.
  * Invariant: entries are sorted, epochs strictly increase and start offsets
- * never decrease from one entry to the next. */
+ * strictly increase from one entry to the next (assign() drops an epoch
+ * whose start offset a newer epoch takes over: that epoch held no records). */
 typedef struct log_epoch_entry {
 	int32_t epoch;
 	int64_t start_offset;
@@ -229,33 +230,42 @@ typedef struct log_epoch_cache {
 void log_epoch_cache_init(log_epoch_cache_t *c);
 void log_epoch_cache_free(log_epoch_cache_t *c);
 
-/* Records that epoch starts at start_offset. A repeat of the latest epoch
- * (or an older epoch or start offset) is ignored the way Kafka's
- * LeaderEpochFileCache.assign() ignores it; entries whose epoch is >= epoch
- * or whose start offset is >= start_offset are removed first. Returns true
- * when the cache changed. */
+/* Records that epoch starts at start_offset, as Kafka's
+ * LeaderEpochFileCache.assign(). Ignored: the latest epoch again at the same
+ * or a later start offset, and a negative epoch or offset (Kafka throws).
+ * Anything else is entered after removing every entry whose epoch is >=
+ * epoch or whose start offset is >= start_offset: an older epoch or offset
+ * is NOT ignored, it truncates the entries it conflicts with. Returns true
+ * when the cache changed. Aborts if memory for the entry cannot be had. */
 bool log_epoch_cache_assign(log_epoch_cache_t *c, int32_t epoch, int64_t start_offset);
 
 /* The latest epoch, or LOG_UNDEFINED_EPOCH when empty. */
 int32_t log_epoch_cache_latest(const log_epoch_cache_t *c);
 
 /* OffsetForLeaderEpoch on this replica, as Kafka's endOffsetFor():
- * for the latest epoch (epoch, leo); for an older epoch E the largest cached
+ * for E = UNDEFINED_EPOCH, (UNDEFINED_EPOCH, UNDEFINED_OFFSET); for the
+ * latest epoch (epoch, leo); for an older epoch E the largest cached
  * epoch E' <= E and the start offset of the first epoch after E'; when E is
  * older than every entry (E, start of the first entry); when E is newer than
  * the latest, or the cache is empty, (UNDEFINED_EPOCH, UNDEFINED_OFFSET). */
 void log_epoch_cache_end_offset(const log_epoch_cache_t *c, int32_t epoch, int64_t leo,
 				int32_t *epoch_out, int64_t *end_out);
 
-/* Removes entries with start offset >= end_offset (truncation of the log). */
+/* Removes entries with start offset >= end_offset (truncation of the log);
+ * nothing when end_offset < 0. Returns true when it removed any. */
 bool log_epoch_cache_truncate_from_end(log_epoch_cache_t *c, int64_t end_offset);
 
-/* Removes entries wholly before start_offset; the last of them is kept
- * with its start moved up to start_offset (log start advanced). */
+/* Removes entries that start at or before start_offset except the last of
+ * them, which is kept with its start moved to start_offset (log start
+ * advanced; an entry starting exactly there stays). Returns true when the
+ * cache changed. */
 bool log_epoch_cache_truncate_from_start(log_epoch_cache_t *c, int64_t start_offset);
 
 /* The leader-epoch-checkpoint file, Kafka's format: "0\n<n>\n<epoch> <off>\n"...
- * Written with log_durable_replace(). A missing file reads as empty. */
+ * Written with log_durable_replace(). A missing file reads as empty. Read
+ * replaces the entries of c (initialised) on success and leaves c unchanged
+ * on error; a malformed file (or epochs not increasing, start offsets
+ * decreasing) is _CORRUPT with the line in errstr. */
 tern_err_t log_epoch_cache_write(const log_epoch_cache_t *c, const char *path);
 tern_err_t log_epoch_cache_read(log_epoch_cache_t *c, const char *path, char *errstr,
 				size_t errlen);
@@ -371,8 +381,9 @@ void log_set_config(log_t *l, const log_config_t *cfg);
 
 /* Called once an append completes under the log's flush policy (durable
  * under sync, written under async) or fails. Runs on a writer thread,
- * without any log lock held; it may call log_read() or log_append() but
- * must not block for long. */
+ * without any log lock held; it may call log_read() and the offset getters
+ * but not log_append(), log_truncate() or log_close() (they may wait for
+ * this very thread), and must not block for long. */
 typedef void(log_append_cb)(void *opaque, tern_err_t err, int64_t base_offset,
 			    int64_t last_offset);
 
@@ -426,8 +437,9 @@ void log_set_hwm(log_t *l, int64_t hwm);
 int64_t log_hwm(const log_t *l);
 
 typedef struct log_read_result {
-	uint8_t *buf; /* malloc()ed whole batches; caller frees with free() */
-	size_t len; /* 0: nothing to return (offset at the end) */
+	uint8_t *buf; /* malloc()ed; the caller frees it with free() (may be NULL) */
+	const uint8_t *data; /* the whole batches returned, inside buf */
+	size_t len; /* bytes at data; 0: nothing to return (offset at the end) */
 	int64_t first_offset; /* base offset of the first batch returned */
 	int64_t next_offset; /* offset after the last batch returned */
 } log_read_result_t;

@@ -1,1 +1,531 @@
-/* log/writer.c: placeholder until this part lands (issue 2). */
+/* The io_uring writer threads. Each owns one ring and serves the logs
+ * assigned to it in rounds: take every log's queued chunks, write them all
+ * in one submission, then fdatasync every log that needs it in a second
+ * one (group commit: all appends queued during the previous round share
+ * one fsync), then complete the appends. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log/log_int.h"
+
+#define WRITER_RING_ENTRIES 256
+#define WRITER_IDLE_MS 1000
+
+struct log_writer {
+	pthread_t th;
+	log_ring_t *ring;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* work kicked, stop, round finished */
+	log_t **logs;
+	size_t nlogs, cap;
+	bool stop, kicked, in_round;
+	int64_t next_wake_ms; /* monotonic: earliest async flush due */
+};
+
+/* What one round does for one log. */
+typedef struct work {
+	log_t *l;
+	log_chunk_t *chunks;
+	int fd, fd_idx, fd_tidx;
+	size_t op_first, op_n; /* its write ops */
+	bool sync;
+	int64_t sync_target;
+	tern_err_t err;
+} work_t;
+
+void log__chunk_free(log_chunk_t *c)
+{
+	free(c->buf);
+	free(c->idx);
+	free(c->tidx);
+	free(c->enc);
+	free(c);
+}
+
+/* Encodes a chunk's index entries for the files. */
+static tern_err_t chunk_encode(log_chunk_t *c)
+{
+	size_t ilen = (size_t)c->idx_n * LOG_INDEX_ENTRY_SIZE;
+	size_t tlen = (size_t)c->tidx_n * LOG_TINDEX_ENTRY_SIZE;
+
+	if (!ilen && !tlen)
+		return TERN_OK;
+	c->enc = malloc(ilen + tlen);
+	if (!c->enc)
+		return TERN_ERR__NOMEM;
+	for (uint32_t i = 0; i < c->idx_n; i++)
+		log__idx_encode(c->enc + (size_t)i * LOG_INDEX_ENTRY_SIZE, &c->idx[i]);
+	for (uint32_t i = 0; i < c->tidx_n; i++)
+		log__tidx_encode(c->enc + ilen + (size_t)i * LOG_TINDEX_ENTRY_SIZE, &c->tidx[i]);
+	return TERN_OK;
+}
+
+static bool flush_due(const log_t *l, int64_t now)
+{
+	if (l->flush_req)
+		return true;
+	if (l->durable >= l->leo)
+		return false;
+	if (l->cfg.flush_policy == LOG_FLUSH_SYNC)
+		return true;
+	return now - l->last_flush_mono_ms >= l->cfg.flush_ms;
+}
+
+/* Undoes the chunks of a failed write (and every one queued after it):
+ * cuts the file back to the last whole batch written, restores the index
+ * counters, and resets the next offset. Called with l->mu held. */
+static void rollback(log_t *l, log_chunk_t *failed)
+{
+	log_segment_t *seg = l->segs[l->nsegs - 1];
+	log_chunk_t *c, *n;
+
+	if (ftruncate(seg->fd, (off_t)seg->size) < 0)
+		log__fail(l, tern_err_errno(errno),
+			  "segment %020lld: cannot cut a failed write back to %llu bytes: %s",
+			  (long long)seg->base, (unsigned long long)seg->size, strerror(errno));
+	seg->pend_size = seg->size;
+	seg->bytes_since_idx = failed->snap_bytes_since_idx;
+	seg->pmax_ts = failed->snap_pmax_ts;
+	seg->pmax_ts_offset = failed->snap_pmax_ts_offset;
+	seg->tidx_last_ts = failed->snap_tidx_last_ts;
+	seg->idx_next = seg->idx_n;
+	seg->tidx_next = seg->tidx_n;
+	for (c = l->pend_head; c; c = n) {
+		n = c->next;
+		l->pend_bytes -= c->len;
+		log__chunk_free(c);
+	}
+	l->pend_head = l->pend_tail = NULL;
+	l->next = l->leo;
+	if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo)) {
+		char path[4096];
+
+		snprintf(path, sizeof path, "%s/%s", l->path, LOG_EPOCH_FILE);
+		log_epoch_cache_write(&l->epochs, path);
+	}
+}
+
+/* Fires the completions that the log's progress (or failure) decided.
+ * Called without locks. */
+static void fire(log_waiter_t *done, size_t n, const tern_err_t *errs)
+{
+	for (size_t i = 0; i < n; i++)
+		done[i].cb(done[i].opaque, errs[i], done[i].base, done[i].end - 1);
+}
+
+/* Pops the waiters that are complete: those whose end the log reached
+ * under its policy succeed, and when err is set every one beyond good_end
+ * fails with it. Called with l->mu held; returns malloc()ed arrays. */
+static size_t pop_waiters(log_t *l, tern_err_t err, int64_t good_end, log_waiter_t **out,
+			  tern_err_t **errs)
+{
+	int64_t reached = l->cfg.flush_policy == LOG_FLUSH_SYNC ? l->durable : l->leo;
+	size_t n = 0;
+
+	*out = NULL;
+	*errs = NULL;
+	if (!l->w_len)
+		return 0;
+	*out = malloc(l->w_len * sizeof **out);
+	*errs = malloc(l->w_len * sizeof **errs);
+	if (!*out || !*errs) {
+		free(*out);
+		free(*errs);
+		*out = NULL;
+		*errs = NULL;
+		return 0; /* they fire on a later round */
+	}
+	while (l->w_len) {
+		log_waiter_t *w = &l->waiters[l->w_head];
+		tern_err_t e;
+
+		if (w->end <= reached)
+			e = TERN_OK;
+		else if (err && w->end > good_end)
+			e = err;
+		else
+			break;
+		(*out)[n] = *w;
+		(*errs)[n] = e;
+		n++;
+		l->w_head = (l->w_head + 1) % l->w_cap;
+		l->w_len--;
+	}
+	return n;
+}
+
+static void finish_log(work_t *wk)
+{
+	log_t *l = wk->l;
+	log_waiter_t *done;
+	tern_err_t *errs;
+	size_t n;
+
+	pthread_mutex_lock(&l->mu);
+	l->inflight = false;
+	n = pop_waiters(l, wk->err, l->leo, &done, &errs);
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	fire(done, n, errs);
+	free(done);
+	free(errs);
+}
+
+/* Applies the results of a log's writes: advances the log end chunk by
+ * chunk until the first failure. */
+static void apply_writes(work_t *wk, const log_io_t *ops)
+{
+	log_t *l = wk->l;
+	log_segment_t *seg;
+	size_t op = wk->op_first;
+	log_chunk_t *c = wk->chunks, *n;
+
+	pthread_mutex_lock(&l->mu);
+	seg = l->segs[l->nsegs - 1];
+	for (; c; c = n) {
+		ssize_t bad = 0;
+		size_t nops = 1 + (c->idx_n ? 1 : 0) + (c->tidx_n ? 1 : 0);
+
+		n = c->next;
+		for (size_t k = 0; k < nops; k++)
+			if (ops[op + k].res < 0 && !bad)
+				bad = ops[op + k].res;
+		op += nops;
+		if (bad) {
+			int e = (int)-bad;
+
+			wk->err = tern_err_errno(e);
+			/* The failed chunk and the ones after it go back to
+			 * the queue's head so that rollback frees them all. */
+			c->next = n;
+			{
+				log_chunk_t *tail = c;
+
+				while (tail->next)
+					tail = tail->next;
+				tail->next = l->pend_head;
+				if (!l->pend_head)
+					l->pend_tail = tail;
+				l->pend_head = c;
+			}
+			rollback(l, c);
+			if (e != ENOSPC && e != EDQUOT)
+				log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
+					  "segment %020lld of %s: write failed at offset %lld: %s",
+					  (long long)seg->base, l->name, (long long)l->leo,
+					  strerror(e));
+			break;
+		}
+		for (uint32_t i = 0; i < c->idx_n; i++)
+			log__seg_push_idx(seg, c->idx[i].rel, c->idx[i].pos);
+		for (uint32_t i = 0; i < c->tidx_n; i++)
+			log__seg_push_tidx(seg, c->tidx[i].ts, c->tidx[i].rel);
+		if (c->max_ts > seg->max_ts) {
+			seg->max_ts = c->max_ts;
+			seg->max_ts_offset = c->max_ts_offset;
+		}
+		seg->size = c->seg_size_after;
+		seg->end = c->end;
+		l->leo = c->end;
+		l->pend_bytes -= c->len;
+		log__chunk_free(c);
+	}
+	wk->chunks = NULL;
+	wk->sync = wk->sync && !wk->err && !l->failed;
+	wk->sync_target = l->leo;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void apply_sync(work_t *wk, const log_io_t *op, int64_t now)
+{
+	log_t *l = wk->l;
+
+	pthread_mutex_lock(&l->mu);
+	if (op->res < 0) {
+		wk->err = tern_err_errno((int)-op->res);
+		/* After a failed fsync the kernel may have dropped the dirty
+		 * pages: nothing since the last good fsync can be trusted. */
+		log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
+			  "%s: fdatasync failed after offset %lld: %s", l->name,
+			  (long long)l->durable, strerror((int)-op->res));
+	} else {
+		if (wk->sync_target > l->durable)
+			l->durable = wk->sync_target;
+		l->flush_req = false;
+		l->last_flush_mono_ms = now;
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* One round over the writer's logs. */
+static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
+{
+	work_t *wk = calloc(nlogs ? nlogs : 1, sizeof *wk);
+	log_io_t *ops = NULL;
+	size_t nwk = 0, nops = 0, cap = 0;
+	int64_t now = log__mono_ms(), next_wake = now + WRITER_IDLE_MS;
+
+	if (!wk)
+		return;
+	for (size_t i = 0; i < nlogs; i++) {
+		log_t *l = logs[i];
+		work_t *k = &wk[nwk];
+		log_segment_t *seg;
+
+		pthread_mutex_lock(&l->mu);
+		if (l->failed && l->pend_head) {
+			log_chunk_t *c = l->pend_head;
+
+			k->l = l;
+			k->err = l->failed;
+			rollback(l, c);
+			l->inflight = true;
+			nwk++;
+			pthread_mutex_unlock(&l->mu);
+			continue;
+		}
+		if (l->failed || (!l->pend_head && !flush_due(l, now))) {
+			if (!l->failed && l->cfg.flush_policy == LOG_FLUSH_ASYNC &&
+			    l->durable < l->leo && l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
+				next_wake = l->last_flush_mono_ms + l->cfg.flush_ms;
+			pthread_mutex_unlock(&l->mu);
+			continue;
+		}
+		k->sync = l->cfg.flush_policy == LOG_FLUSH_SYNC || flush_due(l, now);
+		k->sync_target = l->leo;
+		/* An async log written now and not synced is due later. */
+		if (!k->sync && l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
+			next_wake = l->last_flush_mono_ms + l->cfg.flush_ms;
+		seg = l->segs[l->nsegs - 1];
+		k->l = l;
+		k->chunks = l->pend_head;
+		l->pend_head = l->pend_tail = NULL;
+		l->inflight = true;
+		k->fd = seg->fd;
+		k->fd_idx = seg->fd_idx;
+		k->fd_tidx = seg->fd_tidx;
+		pthread_mutex_unlock(&l->mu);
+		nwk++;
+	}
+
+	/* Phase 1: every chunk's data and index entries, one submission. */
+	for (size_t i = 0; i < nwk; i++) {
+		work_t *k = &wk[i];
+
+		k->op_first = nops;
+		for (log_chunk_t *c = k->chunks; c; c = c->next) {
+			size_t ilen = (size_t)c->idx_n * LOG_INDEX_ENTRY_SIZE;
+
+			if (nops + 3 > cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				log_io_t *nop = realloc(ops, ncap * sizeof *ops);
+
+				if (!nop) {
+					/* Leave the work for the next round. */
+					nwk = i;
+					goto writes;
+				}
+				ops = nop;
+				cap = ncap;
+			}
+			if (chunk_encode(c)) {
+				nwk = i;
+				goto writes;
+			}
+			ops[nops++] = (log_io_t){.type = LOG_IO_WRITE, .fd = k->fd, .buf = c->buf,
+						 .len = c->len, .off = (off_t)c->pos};
+			if (c->idx_n)
+				ops[nops++] = (log_io_t){
+					.type = LOG_IO_WRITE, .fd = k->fd_idx, .buf = c->enc,
+					.len = ilen,
+					.off = (off_t)c->idx_first * LOG_INDEX_ENTRY_SIZE};
+			if (c->tidx_n)
+				ops[nops++] = (log_io_t){
+					.type = LOG_IO_WRITE, .fd = k->fd_tidx, .buf = c->enc + ilen,
+					.len = (size_t)c->tidx_n * LOG_TINDEX_ENTRY_SIZE,
+					.off = (off_t)c->tidx_first * LOG_TINDEX_ENTRY_SIZE};
+		}
+		k->op_n = nops - k->op_first;
+	}
+writes:
+	if (nops)
+		log__ring_run(w->ring, ops, nops);
+	for (size_t i = 0; i < nwk; i++)
+		if (wk[i].chunks)
+			apply_writes(&wk[i], ops);
+
+	/* Phase 2: one fdatasync per log that needs one. */
+	nops = 0;
+	if (cap < nwk) {
+		log_io_t *nop = realloc(ops, nwk * sizeof *ops);
+
+		if (!nop) {
+			for (size_t i = 0; i < nwk; i++)
+				wk[i].sync = false; /* retried next round */
+		} else {
+			ops = nop;
+			cap = nwk;
+		}
+	}
+	for (size_t i = 0; i < nwk; i++) {
+		if (!wk[i].sync)
+			continue;
+		ops[nops++] = (log_io_t){.type = LOG_IO_FDATASYNC, .fd = wk[i].fd};
+		wk[i].op_first = nops - 1;
+	}
+	if (nops) {
+		log__ring_run(w->ring, ops, nops);
+		now = log__mono_ms();
+		for (size_t i = 0; i < nwk; i++)
+			if (wk[i].sync)
+				apply_sync(&wk[i], &ops[wk[i].op_first], now);
+	}
+	for (size_t i = 0; i < nwk; i++)
+		finish_log(&wk[i]);
+
+	free(ops);
+	free(wk);
+	pthread_mutex_lock(&w->mu);
+	if (next_wake < w->next_wake_ms || !w->next_wake_ms)
+		w->next_wake_ms = next_wake;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *writer_main(void *arg)
+{
+	log_writer_t *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		log_t **logs;
+		size_t n;
+
+		if (!w->kicked) {
+			int64_t now = log__mono_ms();
+			int64_t wake = w->next_wake_ms ? w->next_wake_ms : now + WRITER_IDLE_MS;
+			struct timespec ts;
+
+			if (wake > now) {
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				ts.tv_sec += (wake - now) / 1000;
+				ts.tv_nsec += ((wake - now) % 1000) * 1000000L;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+				if (w->stop)
+					break;
+			}
+		}
+		w->kicked = false;
+		w->next_wake_ms = 0;
+		n = w->nlogs;
+		logs = malloc((n ? n : 1) * sizeof *logs);
+		if (!logs)
+			continue;
+		memcpy(logs, w->logs, n * sizeof *logs);
+		w->in_round = true;
+		pthread_mutex_unlock(&w->mu);
+
+		round_run(w, logs, n);
+		free(logs);
+
+		pthread_mutex_lock(&w->mu);
+		w->in_round = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+tern_err_t log__writer_new(log_writer_t **out, char *errstr, size_t errlen)
+{
+	log_writer_t *w = calloc(1, sizeof *w);
+	pthread_condattr_t ca;
+	tern_err_t err;
+
+	if (!w)
+		return TERN_ERR__NOMEM;
+	err = log__ring_new(WRITER_RING_ENTRIES, &w->ring, errstr, errlen);
+	if (err) {
+		free(w);
+		return err;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+		log__ring_free(w->ring);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		free(w);
+		if (errstr)
+			snprintf(errstr, errlen, "cannot start a writer thread");
+		return TERN_ERR__NOMEM;
+	}
+	*out = w;
+	return TERN_OK;
+}
+
+void log__writer_stop(log_writer_t *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	log__ring_free(w->ring);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->logs);
+	free(w);
+}
+
+void log__writer_add(log_writer_t *w, log_t *l)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->nlogs == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		log_t **n = realloc(w->logs, ncap * sizeof *n);
+
+		if (!n)
+			abort(); /* a handful of pointers: out of memory here is fatal */
+		w->logs = n;
+		w->cap = ncap;
+	}
+	w->logs[w->nlogs++] = l;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void log__writer_remove(log_writer_t *w, log_t *l)
+{
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->nlogs; i++) {
+		if (w->logs[i] == l) {
+			w->logs[i] = w->logs[--w->nlogs];
+			break;
+		}
+	}
+	/* The round in progress may still hold l: wait it out. */
+	while (w->in_round)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void log__writer_kick(log_writer_t *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->kicked = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
