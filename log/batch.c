@@ -492,8 +492,9 @@ tern_err_t log_batch_validate(const uint8_t *buf, size_t len, const log_validate
 /* Builder                                                                    */
 
 /* buf holds the batch being built uncompressed: LOG_BATCH_HEADER_SIZE bytes
- * left for the header, then the records. Invariant: len >= the header size,
- * len <= cap; buf is NULL (cap 0) until the first record of a batch. */
+ * left for the header, then the records. Invariant: len >= the header size;
+ * either buf is NULL and cap 0 (before the first record, and after an
+ * uncompressed finish handed buf to the caller) or len <= cap. */
 struct log_batch_builder {
 	log_builder_opts_t opts;
 	uint8_t *buf;

@@ -33,7 +33,7 @@ int64_t log__now_ms(log_dir_t *d)
 }
 
 static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
 {
@@ -152,7 +152,7 @@ static tern_err_t write_checkpoints(log_dir_t *d)
 		for (size_t i = 0; i < d->nentries; i++) {
 			const log_dir_entry_t *de = &d->entries[i];
 			const char *dash = strrchr(de->name, '-');
-			bool has = k == CK_HWM ? de->has_hwm
+			bool has = k == CK_HWM	      ? de->has_hwm
 				   : k == CK_RECOVERY ? de->has_recovery
 						      : de->has_start;
 
@@ -161,7 +161,7 @@ static tern_err_t write_checkpoints(log_dir_t *d)
 			memcpy(e[n].topic, de->name, (size_t)(dash - de->name));
 			e[n].topic[dash - de->name] = 0;
 			e[n].partition = (int32_t)strtol(dash + 1, NULL, 10);
-			e[n].offset = k == CK_HWM ? de->hwm
+			e[n].offset = k == CK_HWM	 ? de->hwm
 				      : k == CK_RECOVERY ? de->recovery_point
 							 : de->start;
 			n++;

@@ -47,7 +47,7 @@ void log__fail(log_t *l, tern_err_t err, const char *fmt, ...)
 }
 
 static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
 {
@@ -314,7 +314,8 @@ static tern_err_t load_segments(log_t *l, int64_t *bases, size_t nb, int64_t rec
 				break;
 			err = TERN_OK;
 		}
-		err = log__seg_recover(l->path, seg, l->cfg.index_interval_bytes, &l->epochs, &scan);
+		err =
+		    log__seg_recover(l->path, seg, l->cfg.index_interval_bytes, &l->epochs, &scan);
 		if (err) {
 			set_err(errstr, errlen, "%s: recovering segment %020lld: %s", l->name,
 				(long long)seg->base, tern_strerror(err));
@@ -435,8 +436,8 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 		bool clean = d->was_clean && entry.has_recovery;
 		int rc;
 
-		err = load_segments(l, bases, nb, entry.has_recovery ? entry.recovery_point : 0, clean,
-				    errstr, errlen);
+		err = load_segments(l, bases, nb, entry.has_recovery ? entry.recovery_point : 0,
+				    clean, errstr, errlen);
 		if (err)
 			goto fail;
 		err = log__seg_open_active(l->path, active(l), l->cfg.segment_index_bytes, errstr,
@@ -681,8 +682,7 @@ static tern_err_t chunk_push_tidx(log_chunk_t *c, const log_tindex_entry_t *e)
 	return TERN_OK;
 }
 
-static tern_err_t push_waiter(log_t *l, int64_t base, int64_t end, log_append_cb *cb,
-			      void *opaque)
+static tern_err_t push_waiter(log_t *l, int64_t base, int64_t end, log_append_cb *cb, void *opaque)
 {
 	if (l->w_len == l->w_cap) {
 		size_t ncap = l->w_cap ? l->w_cap * 2 : 64;
@@ -698,7 +698,7 @@ static tern_err_t push_waiter(log_t *l, int64_t base, int64_t end, log_append_cb
 		l->w_cap = ncap;
 	}
 	l->waiters[(l->w_head + l->w_len) % l->w_cap] =
-		(log_waiter_t){.base = base, .end = end, .cb = cb, .opaque = opaque};
+	    (log_waiter_t){.base = base, .end = end, .cb = cb, .opaque = opaque};
 	l->w_len++;
 	return TERN_OK;
 }
@@ -766,8 +766,8 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 			}
 		}
 		if (h.leader_epoch >= 0 && h.leader_epoch > log_epoch_cache_latest(&l->epochs))
-			epochs_changed |= log_epoch_cache_assign(&l->epochs, h.leader_epoch,
-								 h.base_offset);
+			epochs_changed |=
+			    log_epoch_cache_assign(&l->epochs, h.leader_epoch, h.base_offset);
 		log__seg_index_rule(seg, &h, c->pos + c->len + p, l->cfg.index_interval_bytes, &ie,
 				    &ai, &te, &at);
 		if ((ai && chunk_push_idx(c, &ie)) || (at && chunk_push_tidx(c, &te))) {
@@ -815,11 +815,11 @@ out:
 /* ------------------------------------------------------------------------ */
 /* Offsets and waiting                                                        */
 
-#define LOCKED_GET(field)                                      \
-	int64_t v;                                             \
-	pthread_mutex_lock((pthread_mutex_t *)&l->mu);         \
-	v = l->field;                                          \
-	pthread_mutex_unlock((pthread_mutex_t *)&l->mu);       \
+#define LOCKED_GET(field)                                                                          \
+	int64_t v;                                                                                 \
+	pthread_mutex_lock((pthread_mutex_t *)&l->mu);                                             \
+	v = l->field;                                                                              \
+	pthread_mutex_unlock((pthread_mutex_t *)&l->mu);                                           \
 	return v
 
 int64_t log_start_offset(const log_t *l)
@@ -1056,8 +1056,9 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 		}
 		if (log_batch_last_offset(&h) >= offset) {
 			if (h.base_offset > offset) {
-				err = read_failed(l, seg, TERN_ERR__CORRUPT, cur,
-						  "offset missing from the segment", errstr, errlen);
+				err =
+				    read_failed(l, seg, TERN_ERR__CORRUPT, cur,
+						"offset missing from the segment", errstr, errlen);
 				goto out;
 			}
 			if (log_batch_last_offset(&h) >= upper)
@@ -1264,7 +1265,7 @@ static tern_err_t cut_segment(log_t *l, log_segment_t *seg, int64_t offset)
 	seg->tidx_last_ts = seg->tidx_n ? seg->tidx[seg->tidx_n - 1].ts : -1;
 	seg->max_ts = seg->pmax_ts = seg->tidx_last_ts;
 	seg->max_ts_offset = seg->pmax_ts_offset =
-		seg->tidx_n ? seg->base + seg->tidx[seg->tidx_n - 1].rel : -1;
+	    seg->tidx_n ? seg->base + seg->tidx[seg->tidx_n - 1].rel : -1;
 	pos = seg->idx_n ? seg->idx[seg->idx_n - 1].pos : 0;
 	err = log__seg_scan(seg->fd, pos, -1, seg->size, tail_batch, &ts, &scan);
 	if (err)
@@ -1349,8 +1350,7 @@ tern_err_t log_truncate_fully(log_t *l, int64_t offset)
 	while (l->nsegs)
 		drop_segment(l, l->nsegs - 1);
 	seg = log__seg_alloc(offset);
-	err = seg ? log__seg_create(l->path, seg, l->cfg.segment_index_bytes, errstr,
-				    sizeof errstr)
+	err = seg ? log__seg_create(l->path, seg, l->cfg.segment_index_bytes, errstr, sizeof errstr)
 		  : TERN_ERR__NOMEM;
 	if (!err) {
 		rc = fsync_path(l->path);

@@ -32,10 +32,10 @@ uint32_t log_crc32c(uint32_t crc, const void *buf, size_t len);
 /* ------------------------------------------------------------------------ */
 /* RecordBatch v2 (KAFKA-REFERENCE.md §1)                                     */
 
-#define LOG_BATCH_HEADER_SIZE 61 /* BaseOffset .. RecordsCount */
+#define LOG_BATCH_HEADER_SIZE  61 /* BaseOffset .. RecordsCount */
 #define LOG_BATCH_LOG_OVERHEAD 12 /* BaseOffset + Length */
-#define LOG_BATCH_MAGIC 2
-#define LOG_BATCH_CRC_START 21 /* the CRC covers [21, end) */
+#define LOG_BATCH_MAGIC	       2
+#define LOG_BATCH_CRC_START    21 /* the CRC covers [21, end) */
 
 enum log_codec {
 	LOG_CODEC_NONE = 0,
@@ -45,18 +45,18 @@ enum log_codec {
 	LOG_CODEC_ZSTD = 4,
 };
 
-#define LOG_ATTR_CODEC_MASK 0x07
+#define LOG_ATTR_CODEC_MASK	 0x07
 #define LOG_ATTR_LOG_APPEND_TIME 0x08
-#define LOG_ATTR_TRANSACTIONAL 0x10
-#define LOG_ATTR_CONTROL 0x20
-#define LOG_ATTR_DELETE_HORIZON 0x40
+#define LOG_ATTR_TRANSACTIONAL	 0x10
+#define LOG_ATTR_CONTROL	 0x20
+#define LOG_ATTR_DELETE_HORIZON	 0x40
 
 /* Field offsets inside a batch, for the few fields written in place. */
-#define LOG_BATCH_OFF_BASE_OFFSET 0
-#define LOG_BATCH_OFF_LENGTH 8
+#define LOG_BATCH_OFF_BASE_OFFSET  0
+#define LOG_BATCH_OFF_LENGTH	   8
 #define LOG_BATCH_OFF_LEADER_EPOCH 12
-#define LOG_BATCH_OFF_MAGIC 16
-#define LOG_BATCH_OFF_CRC 17
+#define LOG_BATCH_OFF_MAGIC	   16
+#define LOG_BATCH_OFF_CRC	   17
 
 /* The decoded 61-byte header of one batch. */
 typedef struct log_batch_hdr {
@@ -132,11 +132,11 @@ typedef struct log_header {
 } log_header_t;
 
 typedef struct log_builder_opts {
-	int codec; /* LOG_CODEC_NONE or LOG_CODEC_ZSTD */
-	int zstd_level; /* 0 for the default (1) */
-	int64_t producer_id; /* -1 when not idempotent */
-	int16_t producer_epoch; /* -1 when not idempotent */
-	int32_t base_sequence; /* -1 when not idempotent */
+	int codec;		  /* LOG_CODEC_NONE or LOG_CODEC_ZSTD */
+	int zstd_level;		  /* 0 for the default (1) */
+	int64_t producer_id;	  /* -1 when not idempotent */
+	int16_t producer_epoch;	  /* -1 when not idempotent */
+	int32_t base_sequence;	  /* -1 when not idempotent */
 	int16_t extra_attributes; /* e.g. LOG_ATTR_TRANSACTIONAL; codec bits ignored */
 } log_builder_opts_t;
 
@@ -181,7 +181,7 @@ typedef struct log_header_view {
  * iterator's buffer (compressed) and stay valid until the iterator is freed;
  * headers is valid until the next call to log_batch_iter_next(). */
 typedef struct log_record {
-	int64_t offset; /* base offset + offset delta */
+	int64_t offset;	   /* base offset + offset delta */
 	int64_t timestamp; /* base timestamp + delta (MaxTimestamp under LogAppendTime) */
 	int8_t attributes;
 	const uint8_t *key; /* NULL when key_len is -1 */
@@ -210,7 +210,7 @@ void log_batch_iter_free(log_batch_iter_t *it);
 /* ------------------------------------------------------------------------ */
 /* Leader-epoch cache (KAFKA-REFERENCE.md §3)                                 */
 
-#define LOG_UNDEFINED_EPOCH (-1)
+#define LOG_UNDEFINED_EPOCH  (-1)
 #define LOG_UNDEFINED_OFFSET (-1)
 
 /* epoch -> start offset of that epoch on this replica.
@@ -298,20 +298,20 @@ tern_err_t log_ckpt_read(const char *path, log_ckpt_entry_t **out, size_t *n, ch
 /* The partition log                                                          */
 
 typedef enum log_flush_policy {
-	LOG_FLUSH_SYNC = 0, /* an append completes once fsynced (group commit) */
+	LOG_FLUSH_SYNC = 0,  /* an append completes once fsynced (group commit) */
 	LOG_FLUSH_ASYNC = 1, /* page cache; fsync every flush_ms */
 } log_flush_policy_t;
 
 /* Per-log settings (the topic's configuration). */
 typedef struct log_config {
-	int64_t segment_bytes; /* roll when the active segment would pass this */
-	int64_t segment_ms; /* roll when the active segment is older than this */
-	int64_t retention_bytes; /* -1: unlimited */
-	int64_t retention_ms; /* -1: unlimited */
+	int64_t segment_bytes;	      /* roll when the active segment would pass this */
+	int64_t segment_ms;	      /* roll when the active segment is older than this */
+	int64_t retention_bytes;      /* -1: unlimited */
+	int64_t retention_ms;	      /* -1: unlimited */
 	int32_t index_interval_bytes; /* one index entry per this many log bytes */
-	int32_t segment_index_bytes; /* preallocated size of an active index */
+	int32_t segment_index_bytes;  /* preallocated size of an active index */
 	log_flush_policy_t flush_policy;
-	int64_t flush_ms; /* async: fsync cadence */
+	int64_t flush_ms;	 /* async: fsync cadence */
 	int32_t max_batch_bytes; /* largest batch accepted by append/recovery */
 } log_config_t;
 
@@ -323,9 +323,9 @@ typedef struct log_dir log_dir_t;
 typedef struct log log_t;
 
 typedef struct log_dir_opts {
-	const char *path; /* created when absent */
-	int writer_threads; /* io_uring writer threads, each with its own ring; 0: 1 */
-	int max_open_files; /* cap on segment files held open; 0: 1024 */
+	const char *path;	  /* created when absent */
+	int writer_threads;	  /* io_uring writer threads, each with its own ring; 0: 1 */
+	int max_open_files;	  /* cap on segment files held open; 0: 1024 */
 	size_t max_pending_bytes; /* per log, appended but not yet written; 0: 64 MiB */
 	/* Wall clock in ms for segment.ms and retention.ms; NULL: CLOCK_REALTIME.
 	 * Tests pass their own. */
@@ -384,8 +384,7 @@ void log_set_config(log_t *l, const log_config_t *cfg);
  * without any log lock held; it may call log_read() and the offset getters
  * but not log_append(), log_truncate() or log_close() (they may wait for
  * this very thread), and must not block for long. */
-typedef void(log_append_cb)(void *opaque, tern_err_t err, int64_t base_offset,
-			    int64_t last_offset);
+typedef void(log_append_cb)(void *opaque, tern_err_t err, int64_t base_offset, int64_t last_offset);
 
 enum log_append_flags {
 	/* Leader: stamp offsets from the log end (and leader_epoch). Without
@@ -437,11 +436,11 @@ void log_set_hwm(log_t *l, int64_t hwm);
 int64_t log_hwm(const log_t *l);
 
 typedef struct log_read_result {
-	uint8_t *buf; /* malloc()ed; the caller frees it with free() (may be NULL) */
-	const uint8_t *data; /* the whole batches returned, inside buf */
-	size_t len; /* bytes at data; 0: nothing to return (offset at the end) */
+	uint8_t *buf;	      /* malloc()ed; the caller frees it with free() (may be NULL) */
+	const uint8_t *data;  /* the whole batches returned, inside buf */
+	size_t len;	      /* bytes at data; 0: nothing to return (offset at the end) */
 	int64_t first_offset; /* base offset of the first batch returned */
-	int64_t next_offset; /* offset after the last batch returned */
+	int64_t next_offset;  /* offset after the last batch returned */
 } log_read_result_t;
 
 /* Reads whole batches starting with the one that holds offset, up to

@@ -12,14 +12,14 @@
 #include "log/log.h"
 #include "log/uring.h"
 
-#define LOG_INDEX_ENTRY_SIZE 8 /* relative offset u32, position u32 */
+#define LOG_INDEX_ENTRY_SIZE  8	 /* relative offset u32, position u32 */
 #define LOG_TINDEX_ENTRY_SIZE 12 /* timestamp i64, relative offset u32 */
-#define LOG_CLEAN_MARKER ".tern-clean-shutdown"
-#define LOG_DIR_LOCK ".lock"
-#define LOG_EPOCH_FILE "leader-epoch-checkpoint"
-#define LOG_CKPT_HWM "replication-offset-checkpoint"
-#define LOG_CKPT_RECOVERY "recovery-point-offset-checkpoint"
-#define LOG_CKPT_START "log-start-offset-checkpoint"
+#define LOG_CLEAN_MARKER      ".tern-clean-shutdown"
+#define LOG_DIR_LOCK	      ".lock"
+#define LOG_EPOCH_FILE	      "leader-epoch-checkpoint"
+#define LOG_CKPT_HWM	      "replication-offset-checkpoint"
+#define LOG_CKPT_RECOVERY     "recovery-point-offset-checkpoint"
+#define LOG_CKPT_START	      "log-start-offset-checkpoint"
 
 typedef struct log_index_entry {
 	uint32_t rel; /* offset - segment base */
@@ -27,7 +27,7 @@ typedef struct log_index_entry {
 } log_index_entry_t;
 
 typedef struct log_tindex_entry {
-	int64_t ts; /* largest timestamp up to here */
+	int64_t ts;   /* largest timestamp up to here */
 	uint32_t rel; /* offset of the record that has it, relative */
 } log_tindex_entry_t;
 
@@ -40,13 +40,13 @@ typedef struct log_tindex_entry {
  * links, which are guarded by the directory's fd_mu. */
 typedef struct log_segment {
 	int64_t base;
-	int64_t end; /* offset after the last written batch */
-	uint64_t size; /* written, readable bytes */
+	int64_t end;	    /* offset after the last written batch */
+	uint64_t size;	    /* written, readable bytes */
 	uint64_t pend_size; /* size plus what is queued for the writer */
-	int64_t max_ts; /* largest timestamp written, -1 none */
+	int64_t max_ts;	    /* largest timestamp written, -1 none */
 	int64_t max_ts_offset;
 	int64_t pmax_ts, pmax_ts_offset; /* the same counting queued batches */
-	int64_t created_ms; /* wall-clock time the segment was made (segment.ms) */
+	int64_t created_ms;		 /* wall-clock time the segment was made (segment.ms) */
 
 	/* Sparse offset and time indexes. For the active segment they hold
 	 * written entries only; idx_next/tidx_next count those queued too
@@ -55,14 +55,14 @@ typedef struct log_segment {
 	uint32_t idx_n, idx_cap, idx_next;
 	log_tindex_entry_t *tidx;
 	uint32_t tidx_n, tidx_cap, tidx_next;
-	bool idx_loaded; /* closed segments load theirs on first lookup */
+	bool idx_loaded;	  /* closed segments load theirs on first lookup */
 	uint64_t bytes_since_idx; /* log bytes appended since the last entry */
-	int64_t tidx_last_ts; /* timestamp of the last time-index entry */
+	int64_t tidx_last_ts;	  /* timestamp of the last time-index entry */
 
 	bool active;
-	int fd; /* .log; -1 while closed by the LRU (closed segments only) */
+	int fd;		     /* .log; -1 while closed by the LRU (closed segments only) */
 	int fd_idx, fd_tidx; /* open only while active */
-	int refs; /* the log's own reference plus readers' */
+	int refs;	     /* the log's own reference plus readers' */
 	struct log_segment *lru_prev, *lru_next;
 	bool in_lru;
 	bool deleted; /* unlinked; freed with its last reference */
@@ -74,11 +74,11 @@ typedef struct log_chunk {
 	struct log_chunk *next;
 	uint8_t *buf;
 	size_t len, cap;
-	uint64_t pos; /* file position of buf[0] */
-	int64_t end; /* offset after its last batch */
+	uint64_t pos;		 /* file position of buf[0] */
+	int64_t end;		 /* offset after its last batch */
 	uint64_t seg_size_after; /* segment size once written */
 	int64_t max_ts, max_ts_offset;
-	log_index_entry_t *idx; /* entries to add, in order */
+	log_index_entry_t *idx;		    /* entries to add, in order */
 	uint32_t idx_n, idx_cap, idx_first; /* idx_first: file slot of idx[0] */
 	log_tindex_entry_t *tidx;
 	uint32_t tidx_n, tidx_cap, tidx_first;
@@ -162,7 +162,7 @@ struct log_dir {
 	log_writer_t **writers;
 	int nwriters, next_writer;
 
-	pthread_mutex_t fd_mu; /* open segment files (LRU), segment refs */
+	pthread_mutex_t fd_mu;		    /* open segment files (LRU), segment refs */
 	log_segment_t *lru_head, *lru_tail; /* most recently used first */
 	int lru_open;
 };
@@ -226,8 +226,8 @@ void log__tidx_encode(uint8_t *out, const log_tindex_entry_t *e);
  * first invalid byte. */
 typedef struct log_scan {
 	uint64_t valid_size; /* position after the last valid batch */
-	int64_t end; /* offset after the last valid batch */
-	bool stopped_early; /* invalid or partial bytes follow valid_size */
+	int64_t end;	     /* offset after the last valid batch */
+	bool stopped_early;  /* invalid or partial bytes follow valid_size */
 	char why[200];
 } log_scan_t;
 
@@ -253,6 +253,7 @@ void log__chunk_free(log_chunk_t *c);
 /* log.c */
 /* Frees a log without writing anything (log_dir_abandon). */
 void log__abandon(log_t *l);
-void log__fail(log_t *l, tern_err_t err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log__fail(log_t *l, tern_err_t err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

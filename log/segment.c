@@ -140,8 +140,8 @@ static tern_err_t prealloc(int fd, int32_t index_bytes, uint32_t entry_size)
 	return TERN_OK;
 }
 
-static tern_err_t open_index_files(const char *dir, log_segment_t *seg, int flags,
-				   char *errstr, size_t errlen)
+static tern_err_t open_index_files(const char *dir, log_segment_t *seg, int flags, char *errstr,
+				   size_t errlen)
 {
 	char path[4096];
 	tern_err_t err;
@@ -154,8 +154,8 @@ static tern_err_t open_index_files(const char *dir, log_segment_t *seg, int flag
 	return open_file(path, flags, &seg->fd_tidx, errstr, errlen);
 }
 
-tern_err_t log__seg_create(const char *dir, log_segment_t *seg, int32_t index_bytes,
-			   char *errstr, size_t errlen)
+tern_err_t log__seg_create(const char *dir, log_segment_t *seg, int32_t index_bytes, char *errstr,
+			   size_t errlen)
 {
 	char path[4096];
 	tern_err_t err;
@@ -307,13 +307,14 @@ static tern_err_t load_index(const char *path, log_segment_t *seg)
 		err = tern_err_errno((int)-rc);
 		goto out;
 	}
-	for (size_t off = 0; off + LOG_INDEX_ENTRY_SIZE <= (size_t)rc; off += LOG_INDEX_ENTRY_SIZE) {
+	for (size_t off = 0; off + LOG_INDEX_ENTRY_SIZE <= (size_t)rc;
+	     off += LOG_INDEX_ENTRY_SIZE) {
 		uint32_t rel = get_be32(buf + off), pos = get_be32(buf + off + 4);
 
 		if (pos >= seg->size || (uint64_t)rel >= (uint64_t)(seg->end - seg->base))
 			break;
-		if (seg->idx_n && (rel <= seg->idx[seg->idx_n - 1].rel ||
-				   pos <= seg->idx[seg->idx_n - 1].pos))
+		if (seg->idx_n &&
+		    (rel <= seg->idx[seg->idx_n - 1].rel || pos <= seg->idx[seg->idx_n - 1].pos))
 			break;
 		if (seg->idx_n == 0 && pos == 0)
 			break; /* the first batch never has an entry */
@@ -357,7 +358,8 @@ static tern_err_t load_tindex(const char *path, log_segment_t *seg)
 	}
 	for (size_t off = 0; off + LOG_TINDEX_ENTRY_SIZE <= (size_t)rc;
 	     off += LOG_TINDEX_ENTRY_SIZE) {
-		int64_t ts = (int64_t)((uint64_t)get_be32(buf + off) << 32 | get_be32(buf + off + 4));
+		int64_t ts =
+		    (int64_t)((uint64_t)get_be32(buf + off) << 32 | get_be32(buf + off + 4));
 		uint32_t rel = get_be32(buf + off + 8);
 
 		if ((uint64_t)rel >= (uint64_t)(seg->end - seg->base))
@@ -376,7 +378,7 @@ static tern_err_t load_tindex(const char *path, log_segment_t *seg)
 		if (seg->tidx_last_ts > seg->max_ts) {
 			seg->max_ts = seg->pmax_ts = seg->tidx_last_ts;
 			seg->max_ts_offset = seg->pmax_ts_offset =
-				seg->base + seg->tidx[seg->tidx_n - 1].rel;
+			    seg->base + seg->tidx[seg->tidx_n - 1].rel;
 		}
 	}
 out:
@@ -478,7 +480,8 @@ tern_err_t log__seg_scan(int fd, uint64_t pos, int64_t expect, uint64_t file_siz
 				}
 			}
 			if (pass == 0) {
-				if (log_batch_hdr_parse(w + (pos - wpos), wlen - (pos - wpos), &h)) {
+				if (log_batch_hdr_parse(w + (pos - wpos), wlen - (pos - wpos),
+							&h)) {
 					snprintf(out->why, sizeof out->why,
 						 "bad batch header at position %llu",
 						 (unsigned long long)pos);

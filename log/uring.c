@@ -57,7 +57,7 @@ void log_fault_clear(void)
 /* The errno an operation of this type must fail with, or 0. */
 static int fault_hit(int type)
 {
-	unsigned bit = type == LOG_IO_READ ? LOG_FAULT_READ
+	unsigned bit = type == LOG_IO_READ    ? LOG_FAULT_READ
 		       : type == LOG_IO_WRITE ? LOG_FAULT_WRITE
 					      : LOG_FAULT_FSYNC;
 	int err = 0;
@@ -385,8 +385,7 @@ int log__fsync(int fd, bool datasync)
 tern_err_t log__ring_probe(char *errstr, size_t errlen)
 {
 	static const int needed[] = {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_FSYNC};
-	static const char *const names[] = {"IORING_OP_READ", "IORING_OP_WRITE",
-					    "IORING_OP_FSYNC"};
+	static const char *const names[] = {"IORING_OP_READ", "IORING_OP_WRITE", "IORING_OP_FSYNC"};
 	struct io_uring_probe *probe;
 	log_ring_t *r;
 	tern_err_t err;
@@ -397,7 +396,8 @@ tern_err_t log__ring_probe(char *errstr, size_t errlen)
 	probe = io_uring_get_probe_ring(&r->ring);
 	if (!probe) {
 		log__ring_free(r);
-		snprintf(errstr, errlen, "io_uring: the kernel cannot report its operations (too old)");
+		snprintf(errstr, errlen,
+			 "io_uring: the kernel cannot report its operations (too old)");
 		return TERN_ERR__UNSUPPORTED;
 	}
 	for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {

@@ -13,7 +13,7 @@
 #include "log/log_int.h"
 
 #define WRITER_RING_ENTRIES 256
-#define WRITER_IDLE_MS 1000
+#define WRITER_IDLE_MS	    1000
 
 struct log_writer {
 	pthread_t th;
@@ -291,7 +291,8 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 		}
 		if (l->failed || (!l->pend_head && !flush_due(l, now))) {
 			if (!l->failed && l->cfg.flush_policy == LOG_FLUSH_ASYNC &&
-			    l->durable < l->leo && l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
+			    l->durable < l->leo &&
+			    l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
 				next_wake = l->last_flush_mono_ms + l->cfg.flush_ms;
 			pthread_mutex_unlock(&l->mu);
 			continue;
@@ -337,18 +338,25 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 				nwk = i;
 				goto writes;
 			}
-			ops[nops++] = (log_io_t){.type = LOG_IO_WRITE, .fd = k->fd, .buf = c->buf,
-						 .len = c->len, .off = (off_t)c->pos};
+			ops[nops++] = (log_io_t){.type = LOG_IO_WRITE,
+						 .fd = k->fd,
+						 .buf = c->buf,
+						 .len = c->len,
+						 .off = (off_t)c->pos};
 			if (c->idx_n)
-				ops[nops++] = (log_io_t){
-					.type = LOG_IO_WRITE, .fd = k->fd_idx, .buf = c->enc,
-					.len = ilen,
-					.off = (off_t)c->idx_first * LOG_INDEX_ENTRY_SIZE};
+				ops[nops++] =
+				    (log_io_t){.type = LOG_IO_WRITE,
+					       .fd = k->fd_idx,
+					       .buf = c->enc,
+					       .len = ilen,
+					       .off = (off_t)c->idx_first * LOG_INDEX_ENTRY_SIZE};
 			if (c->tidx_n)
-				ops[nops++] = (log_io_t){
-					.type = LOG_IO_WRITE, .fd = k->fd_tidx, .buf = c->enc + ilen,
-					.len = (size_t)c->tidx_n * LOG_TINDEX_ENTRY_SIZE,
-					.off = (off_t)c->tidx_first * LOG_TINDEX_ENTRY_SIZE};
+				ops[nops++] =
+				    (log_io_t){.type = LOG_IO_WRITE,
+					       .fd = k->fd_tidx,
+					       .buf = c->enc + ilen,
+					       .len = (size_t)c->tidx_n * LOG_TINDEX_ENTRY_SIZE,
+					       .off = (off_t)c->tidx_first * LOG_TINDEX_ENTRY_SIZE};
 		}
 		k->op_n = nops - k->op_first;
 	}

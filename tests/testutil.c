@@ -39,7 +39,8 @@ uint64_t tt_seed(void)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		seed = (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
+		seed =
+		    (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
 	}
 	if (seed == 0)
 		seed = 1;
@@ -81,7 +82,8 @@ void tt_require_io_uring(void)
 		io_uring_queue_exit(&ring);
 		return;
 	}
-	snprintf(why, sizeof why, "the kernel refuses io_uring: io_uring_queue_init: %s", strerror(-rc));
+	snprintf(why, sizeof why, "the kernel refuses io_uring: io_uring_queue_init: %s",
+		 strerror(-rc));
 	tt_skip(why);
 }
 

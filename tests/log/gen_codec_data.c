@@ -11,7 +11,7 @@
 
 #define BOMB_BYTES (4u << 20) /* inflated size of the zstd bombs */
 
-static void die(const char *what)
+__attribute__((noreturn)) static void die(const char *what)
 {
 	fprintf(stderr, "gen_codec_data: %s\n", what);
 	exit(1);

@@ -70,7 +70,8 @@ static uint8_t *make_batch(int n, int first, int64_t ts, size_t vlen, size_t *le
 
 		memset(val + k, 'x', vlen > (size_t)k ? vlen - (size_t)k : 0);
 		ck_assert_int_eq(log_batch_builder_add(b, ts + i, "k", 1, val,
-						       vlen > (size_t)k ? vlen : (size_t)k, NULL, 0),
+						       vlen > (size_t)k ? vlen : (size_t)k, NULL,
+						       0),
 				 TERN_OK);
 	}
 	ck_assert_int_eq(log_batch_builder_finish(b, &buf, len), TERN_OK);
@@ -89,9 +90,9 @@ static void append_n(log_t *l, int n, int per, size_t vlen, int64_t base_ts)
 		uint8_t *b = make_batch(per, (int)first, base_ts + first, vlen, &len);
 		log_append_info_t info;
 
-		ck_assert_int_eq(log_append(l, b, len, 3, LOG_APPEND_ASSIGN_OFFSETS, &info, NULL,
-					    NULL),
-				 TERN_OK);
+		ck_assert_int_eq(
+		    log_append(l, b, len, 3, LOG_APPEND_ASSIGN_OFFSETS, &info, NULL, NULL),
+		    TERN_OK);
 		ck_assert_int_eq(info.base_offset, first);
 		ck_assert_int_eq(info.last_offset, first + per - 1);
 		free(b);
@@ -551,8 +552,7 @@ START_TEST(injected_write_errors)
 	/* A full disk: the append fails with ENOSPC, the log stays usable. */
 	cb_count = 0;
 	ck_assert_int_eq(log_fault_inject(LOG_FAULT_WRITE, ENOSPC, 0, 1), TERN_OK);
-	ck_assert_int_eq(log_append(l, b, len, 3, LOG_APPEND_ASSIGN_OFFSETS, NULL, count_cb,
-				    NULL),
+	ck_assert_int_eq(log_append(l, b, len, 3, LOG_APPEND_ASSIGN_OFFSETS, NULL, count_cb, NULL),
 			 TERN_OK);
 	ck_assert_int_eq(log_wait_durable(l, 8, 2000), TERN_ERR__TIMED_OUT);
 	while (__atomic_load_n(&cb_count, __ATOMIC_SEQ_CST) < 1)
