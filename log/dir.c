@@ -484,6 +484,8 @@ tern_err_t log_dir_close(log_dir_t *d)
 	e = log_dir_checkpoint(d);
 	if (e && !err)
 		err = e;
+	if (!err && d->close_failed)
+		err = TERN_ERR_KAFKA_STORAGE_ERROR;
 	if (!err) {
 		snprintf(path, sizeof path, "%s/%s", d->path, LOG_CLEAN_MARKER);
 		err = log_durable_replace(path, "", 0);

@@ -1568,6 +1568,12 @@ static tern_err_t shut(log_t *l, bool seal)
 	pthread_mutex_unlock(&l->mu);
 	log__writer_remove(l->writer, l);
 	log__dir_unregister(l->dir, l, seal && !err);
+	if (seal && err) {
+		/* Its files were not left as a clean stop leaves them. */
+		pthread_mutex_lock(&l->dir->mu);
+		l->dir->close_failed = true;
+		pthread_mutex_unlock(&l->dir->mu);
+	}
 	return err;
 }
 

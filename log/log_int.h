@@ -152,6 +152,7 @@ struct log_dir {
 	char *path;
 	int lock_fd;
 	bool was_clean;
+	bool close_failed; /* a log failed to close: no clean marker this time */
 	log_dir_opts_t opts;
 
 	pthread_mutex_t mu; /* logs list and entries */

@@ -572,9 +572,11 @@ START_TEST(injected_write_errors)
 	ck_assert_msg(strstr(log_failure(l), "fdatasync") != NULL, "%s", log_failure(l));
 	log_fault_clear();
 	ck_assert_int_ne(log_close(l), TERN_OK);
-	log_dir_close(d);
+	/* A log that failed to close leaves no clean-shutdown marker. */
+	ck_assert_int_ne(log_dir_close(d), TERN_OK);
 
 	d = open_dir();
+	ck_assert(!log_dir_was_clean(d));
 	l = open_log(d, &cfg);
 	ck_assert_int_ge(log_end_offset(l), 8);
 	for (int64_t o = 0; o < 8; o++)
