@@ -32,10 +32,7 @@ int64_t log__now_ms(log_dir_t *d)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
+void log__set_err(char *errstr, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -46,7 +43,7 @@ static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int fsync_dir(const char *path)
+int log__fsync_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc;
@@ -415,16 +412,16 @@ tern_err_t log_dir_open(const log_dir_opts_t *o, log_dir_t **out, char *errstr, 
 		goto fail;
 	err = mkdirs(d->path);
 	if (err) {
-		set_err(errstr, errlen, "cannot create data directory %s: %s", d->path,
-			tern_strerror(err));
+		log__set_err(errstr, errlen, "cannot create data directory %s: %s", d->path,
+			     tern_strerror(err));
 		goto fail;
 	}
 	snprintf(path, sizeof path, "%s/%s", d->path, LOG_DIR_LOCK);
 	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (d->lock_fd < 0 || flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		err = tern_err_errno(errno);
-		set_err(errstr, errlen, "data directory %s is in use by another process (%s)",
-			d->path, strerror(errno));
+		log__set_err(errstr, errlen, "data directory %s is in use by another process (%s)",
+			     d->path, strerror(errno));
 		goto fail;
 	}
 	err = read_checkpoints(d, errstr, errlen);
@@ -434,10 +431,10 @@ tern_err_t log_dir_open(const log_dir_opts_t *o, log_dir_t **out, char *errstr, 
 	snprintf(path, sizeof path, "%s/%s", d->path, LOG_CLEAN_MARKER);
 	if (unlink(path) == 0) {
 		d->was_clean = true;
-		rc = fsync_dir(d->path);
+		rc = log__fsync_dir(d->path);
 		if (rc) {
 			err = tern_err_errno(-rc);
-			set_err(errstr, errlen, "fsync of %s: %s", d->path, strerror(-rc));
+			log__set_err(errstr, errlen, "fsync of %s: %s", d->path, strerror(-rc));
 			goto fail;
 		}
 	}

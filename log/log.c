@@ -1,9 +1,8 @@
-/* The partition log: opening and recovering it, appends (queued for the
- * writer threads), reads, truncation, retention and the leader epochs. */
-#include <dirent.h>
+/* The partition log: appends (queued for the writer threads), rolls,
+ * truncation, retention and the leader epochs. Opening and closing live in
+ * open.c, reads in read.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,22 +15,6 @@
 
 /* Queued appends are coalesced into chunks of up to this size. */
 #define CHUNK_BYTES (1u << 20)
-/* A read asks for max_bytes plus this much, to cover the batches between
- * the index entry and the requested offset without a second read. */
-#define READ_SLACK (16u << 10)
-
-void log_config_default(log_config_t *c)
-{
-	c->segment_bytes = 1LL << 30;
-	c->segment_ms = 7LL * 24 * 3600 * 1000;
-	c->retention_bytes = -1;
-	c->retention_ms = 7LL * 24 * 3600 * 1000;
-	c->index_interval_bytes = 4096;
-	c->segment_index_bytes = 10 << 20;
-	c->flush_policy = LOG_FLUSH_SYNC;
-	c->flush_ms = 1000;
-	c->max_batch_bytes = 1 << 20;
-}
 
 void log__fail(log_t *l, tern_err_t err, const char *fmt, ...)
 {
@@ -46,150 +29,20 @@ void log__fail(log_t *l, tern_err_t err, const char *fmt, ...)
 	pthread_cond_broadcast(&l->cv);
 }
 
-static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errstr || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errstr, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static log_segment_t *active(const log_t *l)
-{
-	return l->segs[l->nsegs - 1];
-}
-
-static void epoch_path(const log_t *l, char *buf, size_t len)
+void log__epoch_path(const log_t *l, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", l->path, LOG_EPOCH_FILE);
 }
 
-static tern_err_t persist_epochs(log_t *l)
+tern_err_t log__persist_epochs(log_t *l)
 {
 	char path[4096];
 
-	epoch_path(l, path, sizeof path);
+	log__epoch_path(l, path, sizeof path);
 	return log_epoch_cache_write(&l->epochs, path);
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = log__fsync(fd, false);
-	close(fd);
-	return rc;
-}
-
-/* "<topic>-<partition>" with a valid Kafka topic name. */
-static bool parse_name(const char *name, char *topic, size_t tlen, int32_t *partition)
-{
-	const char *dash = strrchr(name, '-');
-	char *end;
-	long p;
-	size_t n;
-
-	if (!dash || dash == name || !dash[1])
-		return false;
-	n = (size_t)(dash - name);
-	if (n >= tlen || n > 249)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.'))
-		return false;
-	errno = 0;
-	p = strtol(dash + 1, &end, 10);
-	if (errno || *end || p < 0 || p > INT32_MAX)
-		return false;
-	memcpy(topic, name, n);
-	topic[n] = 0;
-	*partition = (int32_t)p;
-	return true;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The base offsets of the segments in dir, sorted; stray temporary files
- * are removed. */
-static tern_err_t list_segments(const char *path, int64_t **bases, size_t *n)
-{
-	DIR *dh = opendir(path);
-	struct dirent *de;
-	int64_t *b = NULL;
-	size_t cnt = 0, cap = 0;
-
-	if (!dh)
-		return tern_err_errno(errno);
-	while ((de = readdir(dh))) {
-		const char *nm = de->d_name;
-		size_t len = strlen(nm);
-		char *end;
-		long long v;
-
-		if (len == 24 && strcmp(nm + 20, ".log") == 0) {
-			errno = 0;
-			v = strtoll(nm, &end, 10);
-			if (errno || end != nm + 20 || v < 0)
-				continue;
-			if (cnt == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				int64_t *nb = realloc(b, ncap * sizeof *nb);
-
-				if (!nb) {
-					free(b);
-					closedir(dh);
-					return TERN_ERR__NOMEM;
-				}
-				b = nb;
-				cap = ncap;
-			}
-			b[cnt++] = v;
-		} else if (len > 4 && strcmp(nm + len - 4, ".tmp") == 0) {
-			char p[4096];
-
-			snprintf(p, sizeof p, "%s/%s", path, nm);
-			unlink(p);
-		}
-	}
-	closedir(dh);
-	qsort(b, cnt, sizeof *b, cmp_i64);
-	*bases = b;
-	*n = cnt;
-	return TERN_OK;
-}
-
-static void unlink_segment_files(const char *dir, int64_t base)
-{
-	static const char *const ext[] = {".log", ".index", ".timeindex"};
-	char path[4096];
-
-	for (size_t i = 0; i < 3; i++) {
-		log__seg_path(path, sizeof path, dir, base, ext[i]);
-		unlink(path);
-	}
-}
-
-static tern_err_t push_segment(log_t *l, log_segment_t *seg)
+tern_err_t log__push_segment(log_t *l, log_segment_t *seg)
 {
 	if (l->nsegs == l->segs_cap) {
 		size_t ncap = l->segs_cap ? l->segs_cap * 2 : 8;
@@ -204,307 +57,21 @@ static tern_err_t push_segment(log_t *l, log_segment_t *seg)
 	return TERN_OK;
 }
 
-/* Removes segs[i] from the log and its files from the disk; readers that
- * still hold it keep their reference. Called with l->mu held (or before
- * the log is shared). */
-static void drop_segment(log_t *l, size_t i)
+void log__drop_segment(log_t *l, size_t i)
 {
 	log_segment_t *seg = l->segs[i];
 
-	unlink_segment_files(l->path, seg->base);
+	log__seg_unlink(l->path, seg->base);
 	memmove(&l->segs[i], &l->segs[i + 1], (l->nsegs - i - 1) * sizeof *l->segs);
 	l->nsegs--;
 	seg->deleted = true;
 	log__seg_unref(l->dir, seg);
 }
 
-/* After a clean stop: the active segment's indexes are trusted; find its
- * end by scanning from the last index entry, and cut anything invalid. */
-struct tail_scan {
-	log_segment_t *seg;
-};
-
-static bool tail_batch(void *opaque, const log_batch_hdr_t *h, uint64_t pos)
-{
-	log_segment_t *seg = ((struct tail_scan *)opaque)->seg;
-
-	if (h->max_timestamp > seg->pmax_ts) {
-		seg->pmax_ts = seg->max_ts = h->max_timestamp;
-		seg->pmax_ts_offset = seg->max_ts_offset = log_batch_last_offset(h);
-	}
-	return true;
-}
-
-static tern_err_t load_clean_tail(log_t *l, log_segment_t *seg, uint64_t file_size)
-{
-	struct tail_scan ts = {.seg = seg};
-	uint64_t pos = 0;
-	int64_t expect = seg->base;
-	log_scan_t scan;
-	tern_err_t err;
-
-	seg->size = file_size;
-	seg->end = INT64_MAX; /* unknown until scanned: lets the index load */
-	err = log__seg_load_index(l->path, seg);
-	if (err)
-		return err;
-	if (seg->idx_n) {
-		pos = seg->idx[seg->idx_n - 1].pos;
-		expect = seg->base + seg->idx[seg->idx_n - 1].rel;
-	}
-	err = log__seg_scan(seg->fd, pos, expect, file_size, tail_batch, &ts, &scan);
-	if (err)
-		return err;
-	if (scan.stopped_early) {
-		/* Not the tail a clean stop leaves: recover the segment. */
-		return TERN_ERR__CORRUPT;
-	}
-	seg->size = seg->pend_size = scan.valid_size;
-	seg->end = scan.end;
-	seg->bytes_since_idx = seg->size - pos;
-	return TERN_OK;
-}
-
-/* Recovers or loads every segment found on disk. */
-static tern_err_t load_segments(log_t *l, int64_t *bases, size_t nb, int64_t recovery_point,
-				bool clean, char *errstr, size_t errlen)
-{
-	size_t r = 0; /* first segment to recover */
-	tern_err_t err = TERN_OK;
-
-	for (size_t i = 0; i < nb; i++) {
-		log_segment_t *seg = log__seg_alloc(bases[i]);
-		char path[4096];
-
-		if (!seg || push_segment(l, seg)) {
-			log__seg_free(seg);
-			return TERN_ERR__NOMEM;
-		}
-		log__seg_path(path, sizeof path, l->path, bases[i], ".log");
-		seg->fd = open(path, O_RDWR | O_CLOEXEC);
-		if (seg->fd < 0) {
-			set_err(errstr, errlen, "open %s: %s", path, strerror(errno));
-			return tern_err_errno(errno);
-		}
-		if (bases[i] <= recovery_point)
-			r = i;
-	}
-	if (clean)
-		r = nb - 1;
-	else
-		log_epoch_cache_truncate_from_end(&l->epochs, l->segs[r]->base);
-
-	for (size_t i = 0; i < l->nsegs; i++) {
-		log_segment_t *seg = l->segs[i];
-		bool last = i == l->nsegs - 1;
-		struct stat st;
-		log_scan_t scan;
-
-		if (fstat(seg->fd, &st) < 0)
-			return tern_err_errno(errno);
-		if (i < r) {
-			/* Trusted: below the recovery point. */
-			seg->size = seg->pend_size = (uint64_t)st.st_size;
-			seg->end = l->segs[i + 1]->base;
-			continue;
-		}
-		if (clean && last) {
-			err = load_clean_tail(l, seg, (uint64_t)st.st_size);
-			if (err != TERN_ERR__CORRUPT)
-				break;
-			err = TERN_OK;
-		}
-		err =
-		    log__seg_recover(l->path, seg, l->cfg.index_interval_bytes, &l->epochs, &scan);
-		if (err) {
-			set_err(errstr, errlen, "%s: recovering segment %020lld: %s", l->name,
-				(long long)seg->base, tern_strerror(err));
-			return err;
-		}
-		/* Everything after the first invalid byte goes, later segments
-		 * included; so does a segment that does not continue its
-		 * predecessor's offsets. */
-		if (!last && (scan.stopped_early || scan.end != l->segs[i + 1]->base)) {
-			while (l->nsegs > i + 1)
-				drop_segment(l, l->nsegs - 1);
-			last = true;
-		}
-		if (!last) {
-			err = log__seg_write_closed_indexes(l->path, seg);
-			if (err)
-				return err;
-		}
-	}
-	return TERN_OK;
-}
-
-tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log_t **out,
-		    char *errstr, size_t errlen)
-{
-	log_t *l = calloc(1, sizeof *l);
-	log_dir_entry_t entry = {0}, *e;
-	int64_t *bases = NULL;
-	size_t nb = 0;
-	bool created = false;
-	char path[4096];
-	tern_err_t err = TERN_OK;
-	pthread_condattr_t ca;
-
-	if (!l)
-		return TERN_ERR__NOMEM;
-	if (errstr && errlen)
-		errstr[0] = 0;
-	l->dir = d;
-	l->cfg = *cfg;
-	log_epoch_cache_init(&l->epochs);
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (!parse_name(name, l->topic, sizeof l->topic, &l->partition)) {
-		set_err(errstr, errlen, "'%s' is not a partition name (<topic>-<partition>)", name);
-		err = TERN_ERR_INVALID_TOPIC_EXCEPTION;
-		goto fail;
-	}
-	l->name = strdup(name);
-	if (asprintf(&l->path, "%s/%s", d->path, name) < 0 || !l->name) {
-		err = TERN_ERR__NOMEM;
-		goto fail;
-	}
-	pthread_mutex_lock(&d->mu);
-	e = log__dir_entry(d, name, false);
-	if (e)
-		entry = *e;
-	for (log_t *o = d->logs; o; o = o->dir_next)
-		if (strcmp(o->name, name) == 0)
-			err = TERN_ERR__STATE;
-	pthread_mutex_unlock(&d->mu);
-	if (err == TERN_ERR__STATE) {
-		set_err(errstr, errlen, "%s is already open", name);
-		goto fail;
-	}
-
-	if (mkdir(l->path, 0755) == 0) {
-		created = true;
-	} else if (errno != EEXIST) {
-		set_err(errstr, errlen, "mkdir %s: %s", l->path, strerror(errno));
-		err = tern_err_errno(errno);
-		goto fail;
-	}
-	epoch_path(l, path, sizeof path);
-	err = log_epoch_cache_read(&l->epochs, path, errstr, errlen);
-	if (err) {
-		/* A bad epoch file is rebuilt from the batches. */
-		log_epoch_cache_free(&l->epochs);
-		log_epoch_cache_init(&l->epochs);
-		entry.has_recovery = true;
-		entry.recovery_point = 0;
-		if (errstr && errlen)
-			errstr[0] = 0;
-	}
-	err = list_segments(l->path, &bases, &nb);
-	if (err) {
-		set_err(errstr, errlen, "listing %s: %s", l->path, tern_strerror(err));
-		goto fail;
-	}
-	if (nb == 0) {
-		int64_t base = entry.has_start ? entry.start : 0;
-		log_segment_t *seg = log__seg_alloc(base);
-		int rc;
-
-		if (!seg || push_segment(l, seg)) {
-			log__seg_free(seg);
-			err = TERN_ERR__NOMEM;
-			goto fail;
-		}
-		err = log__seg_create(l->path, seg, l->cfg.segment_index_bytes, errstr, errlen);
-		if (err)
-			goto fail;
-		/* The new files (and a new directory) count only once their
-		 * directory entries are durable. */
-		rc = fsync_path(l->path);
-		if (!rc && created)
-			rc = fsync_path(d->path);
-		if (rc) {
-			set_err(errstr, errlen, "fsync of %s: %s", l->path, strerror(-rc));
-			err = tern_err_errno(-rc);
-			goto fail;
-		}
-		log_epoch_cache_truncate_from_end(&l->epochs, base);
-	} else {
-		bool clean = d->was_clean && entry.has_recovery;
-		int rc;
-
-		err = load_segments(l, bases, nb, entry.has_recovery ? entry.recovery_point : 0,
-				    clean, errstr, errlen);
-		if (err)
-			goto fail;
-		err = log__seg_open_active(l->path, active(l), l->cfg.segment_index_bytes, errstr,
-					   errlen);
-		if (err)
-			goto fail;
-		/* What survived the stop is made durable before it counts. */
-		rc = log__fsync(active(l)->fd, true);
-		if (!rc)
-			rc = fsync_path(l->path);
-		if (rc) {
-			set_err(errstr, errlen, "fsync of %s: %s", l->path, strerror(-rc));
-			err = tern_err_errno(-rc);
-			goto fail;
-		}
-		/* Closed segments give their descriptors to the LRU. */
-		for (size_t i = 0; i + 1 < l->nsegs; i++) {
-			close(l->segs[i]->fd);
-			l->segs[i]->fd = -1;
-		}
-	}
-	active(l)->created_ms = log__now_ms(d);
-	l->leo = l->durable = l->next = active(l)->end;
-	l->start = entry.has_start ? entry.start : l->segs[0]->base;
-	if (l->start < l->segs[0]->base)
-		l->start = l->segs[0]->base;
-	if (l->start > l->leo)
-		l->start = l->leo;
-	l->hwm = entry.has_hwm ? entry.hwm : 0;
-	if (l->hwm > l->leo)
-		l->hwm = l->leo;
-	l->recovery_point = active(l)->base;
-	l->last_flush_mono_ms = log__mono_ms();
-	if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo) |
-	    log_epoch_cache_truncate_from_start(&l->epochs, l->start)) {
-		err = persist_epochs(l);
-		if (err) {
-			set_err(errstr, errlen, "%s: writing %s: %s", l->name, LOG_EPOCH_FILE,
-				tern_strerror(err));
-			goto fail;
-		}
-	}
-	free(bases);
-	log__dir_register(d, l);
-	*out = l;
-	return TERN_OK;
-fail:
-	free(bases);
-	for (size_t i = 0; i < l->nsegs; i++)
-		log__seg_free(l->segs[i]);
-	free(l->segs);
-	log_epoch_cache_free(&l->epochs);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
-	free(l->name);
-	free(l->path);
-	free(l);
-	return err;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Exclusive operations: roll, truncation, close                             */
 
-/* Waits for other exclusive operations, then for the writer to finish
- * everything queued, and takes the log. Called and returns with l->mu
- * held. */
-static void begin_exclusive(log_t *l)
+void log__begin_exclusive(log_t *l)
 {
 	while (l->busy)
 		pthread_cond_wait(&l->cv, &l->mu);
@@ -515,17 +82,17 @@ static void begin_exclusive(log_t *l)
 	}
 }
 
-static void end_exclusive(log_t *l)
+void log__end_exclusive(log_t *l)
 {
 	l->busy = false;
 	pthread_cond_broadcast(&l->cv);
 }
 
 /* Closes the active segment and starts a new one at the log end. Called
- * with l->mu held, inside begin_exclusive(). */
+ * with l->mu held, inside log__begin_exclusive(). */
 static tern_err_t roll(log_t *l)
 {
-	log_segment_t *old = active(l), *seg;
+	log_segment_t *old = log__active(l), *seg;
 	char errstr[300] = "";
 	tern_err_t err;
 	int rc;
@@ -544,16 +111,16 @@ static tern_err_t roll(log_t *l)
 		err = log__seg_create(l->path, seg, l->cfg.segment_index_bytes, errstr,
 				      sizeof errstr);
 	if (!err) {
-		rc = fsync_path(l->path);
+		rc = log__fsync_dir(l->path);
 		if (rc)
 			err = tern_err_errno(-rc);
 	}
 	if (!err)
-		err = push_segment(l, seg);
+		err = log__push_segment(l, seg);
 	if (err) {
 		/* Keep appending to the old segment (a full disk, say). */
 		if (seg) {
-			unlink_segment_files(l->path, seg->base);
+			log__seg_unlink(l->path, seg->base);
 			log__seg_free(seg);
 		}
 		if (log__seg_open_active(l->path, old, l->cfg.segment_index_bytes, NULL, 0))
@@ -570,7 +137,7 @@ static tern_err_t roll(log_t *l)
 
 static bool roll_needed(const log_t *l, size_t len, int64_t count, int64_t now)
 {
-	const log_segment_t *seg = active(l);
+	const log_segment_t *seg = log__active(l);
 	uint64_t idx_cap = (uint64_t)l->cfg.segment_index_bytes / LOG_INDEX_ENTRY_SIZE;
 	uint64_t tidx_cap = (uint64_t)l->cfg.segment_index_bytes / LOG_TINDEX_ENTRY_SIZE;
 
@@ -622,7 +189,7 @@ static tern_err_t check_batches(const log_t *l, const uint8_t *buf, size_t len, 
 
 static log_chunk_t *chunk_for(log_t *l, size_t len)
 {
-	log_segment_t *seg = active(l);
+	log_segment_t *seg = log__active(l);
 	log_chunk_t *c = l->pend_tail;
 
 	if (c && c->cap - c->len >= len)
@@ -734,14 +301,14 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 			goto out;
 		if (!roll_needed(l, len, count, log__now_ms(l->dir)))
 			break;
-		begin_exclusive(l);
+		log__begin_exclusive(l);
 		err = l->failed ? TERN_ERR_KAFKA_STORAGE_ERROR : roll(l);
-		end_exclusive(l);
+		log__end_exclusive(l);
 		if (err)
 			goto out;
 	}
 
-	seg = active(l);
+	seg = log__active(l);
 	c = chunk_for(l, len);
 	if (!c) {
 		err = TERN_ERR__NOMEM;
@@ -795,7 +362,7 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 		err = TERN_ERR__NOMEM;
 	}
 	if (epochs_changed) {
-		tern_err_t perr = persist_epochs(l);
+		tern_err_t perr = log__persist_epochs(l);
 
 		if (perr)
 			log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR, "%s: writing %s: %s", l->name,
@@ -907,302 +474,6 @@ tern_err_t log_flush(log_t *l)
 	pthread_mutex_unlock(&l->mu);
 	return log_wait_durable(l, target, -1);
 }
-
-/* ------------------------------------------------------------------------ */
-/* Reads                                                                      */
-
-/* The segment that holds offset (start <= offset < leo). */
-static size_t find_segment(const log_t *l, int64_t offset)
-{
-	size_t lo = 0, hi = l->nsegs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->segs[mid]->base <= offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? lo - 1 : 0;
-}
-
-/* Takes a reference on the segment that holds offset with its file open,
- * its indexes loaded, and the readable size at the time. l->mu held. */
-static tern_err_t pin_segment(log_t *l, int64_t offset, log_segment_t **out, uint64_t *size)
-{
-	log_segment_t *seg = l->segs[find_segment(l, offset)];
-	char path[4096];
-	tern_err_t err;
-
-	if (!seg->idx_loaded) {
-		err = log__seg_load_index(l->path, seg);
-		if (err)
-			return err;
-	}
-	log__seg_path(path, sizeof path, l->path, seg->base, ".log");
-	err = log__seg_acquire(l->dir, path, seg);
-	if (err)
-		return err;
-	*out = seg;
-	*size = seg->size;
-	return TERN_OK;
-}
-
-/* A read window over one segment file. */
-typedef struct window {
-	int fd;
-	uint64_t limit; /* readable size of the segment */
-	uint8_t *buf;
-	size_t cap;
-	uint64_t pos; /* file position of buf[0] */
-	size_t len;
-} window_t;
-
-/* Makes [at, at + n) available in the window, reading want bytes (at least
- * n, at most what the segment holds) from at when it is not. */
-static tern_err_t window_need(window_t *w, uint64_t at, size_t n, size_t want)
-{
-	ssize_t rc;
-
-	if (at >= w->pos && at + n <= w->pos + w->len)
-		return TERN_OK;
-	if (at + n > w->limit)
-		return TERN_ERR__CORRUPT;
-	if (want < n)
-		want = n;
-	if (want > w->limit - at)
-		want = (size_t)(w->limit - at);
-	if (want > w->cap) {
-		uint8_t *nb = realloc(w->buf, want);
-
-		if (!nb)
-			return TERN_ERR__NOMEM;
-		w->buf = nb;
-		w->cap = want;
-	}
-	rc = log__pread(w->fd, w->buf, want, (off_t)at);
-	if (rc < 0)
-		return tern_err_errno((int)-rc);
-	w->pos = at;
-	w->len = (size_t)rc;
-	return (size_t)rc >= n ? TERN_OK : TERN_ERR__CORRUPT;
-}
-
-static tern_err_t read_failed(log_t *l, log_segment_t *seg, tern_err_t err, uint64_t pos,
-			      const char *what, char *errstr, size_t errlen)
-{
-	pthread_mutex_lock(&l->mu);
-	log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
-		  "%s: segment %020lld.log: %s at file position %llu: %s", l->name,
-		  (long long)seg->base, what, (unsigned long long)pos, tern_strerror(err));
-	set_err(errstr, errlen, "%s", l->failure);
-	pthread_mutex_unlock(&l->mu);
-	return TERN_ERR_KAFKA_STORAGE_ERROR;
-}
-
-tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
-		    log_read_result_t *out, char *errstr, size_t errlen)
-{
-	log_validate_opts_t vo = {.deep = false};
-	log_segment_t *seg = NULL;
-	window_t w = {.fd = -1};
-	uint64_t cur = 0, first;
-	size_t total = 0, want = max_bytes + READ_SLACK;
-	int64_t expect, first_offset;
-	tern_err_t err;
-	char why[200];
-
-	memset(out, 0, sizeof *out);
-	out->first_offset = out->next_offset = offset;
-	pthread_mutex_lock(&l->mu);
-	if (l->failed) {
-		set_err(errstr, errlen, "%s", l->failure);
-		pthread_mutex_unlock(&l->mu);
-		return TERN_ERR_KAFKA_STORAGE_ERROR;
-	}
-	if (offset < l->start || offset > l->leo) {
-		set_err(errstr, errlen, "%s: offset %lld is outside [%lld, %lld]", l->name,
-			(long long)offset, (long long)l->start, (long long)l->leo);
-		pthread_mutex_unlock(&l->mu);
-		return TERN_ERR_OFFSET_OUT_OF_RANGE;
-	}
-	if (offset == l->leo || offset >= upper) {
-		pthread_mutex_unlock(&l->mu);
-		return TERN_OK;
-	}
-	err = pin_segment(l, offset, &seg, &w.limit);
-	if (!err)
-		cur = log__seg_lookup(seg, offset);
-	pthread_mutex_unlock(&l->mu);
-	if (err) {
-		set_err(errstr, errlen, "%s: opening the segment of offset %lld: %s", l->name,
-			(long long)offset, tern_strerror(err));
-		return TERN_ERR_KAFKA_STORAGE_ERROR;
-	}
-	w.fd = seg->fd;
-
-	/* Skip to the batch that holds offset. */
-	for (;;) {
-		log_batch_hdr_t h;
-
-		err = window_need(&w, cur, LOG_BATCH_HEADER_SIZE, want);
-		if (!err)
-			err = log_batch_hdr_parse(w.buf + (cur - w.pos), w.len - (cur - w.pos), &h);
-		if (err) {
-			err = read_failed(l, seg, err, cur, "unreadable batch header", errstr,
-					  errlen);
-			goto out;
-		}
-		if (log_batch_last_offset(&h) >= offset) {
-			if (h.base_offset > offset) {
-				err =
-				    read_failed(l, seg, TERN_ERR__CORRUPT, cur,
-						"offset missing from the segment", errstr, errlen);
-				goto out;
-			}
-			if (log_batch_last_offset(&h) >= upper)
-				goto out; /* nothing below upper */
-			expect = first_offset = h.base_offset;
-			break;
-		}
-		cur += log_batch_size(&h);
-	}
-
-	/* Whole batches from there, the first one always. */
-	first = cur;
-	while (cur < w.limit) {
-		log_batch_hdr_t h;
-		size_t size;
-
-		if (total && (cur + LOG_BATCH_HEADER_SIZE > w.pos + w.len))
-			break;
-		err = window_need(&w, cur, LOG_BATCH_HEADER_SIZE, want);
-		if (!err)
-			err = log_batch_hdr_parse(w.buf + (cur - w.pos), w.len - (cur - w.pos), &h);
-		if (err) {
-			err = read_failed(l, seg, err, cur, "unreadable batch header", errstr,
-					  errlen);
-			goto out;
-		}
-		size = log_batch_size(&h);
-		if (total && (total + size > max_bytes || log_batch_last_offset(&h) >= upper ||
-			      cur + size > w.pos + w.len))
-			break;
-		if (!total && cur + size > w.pos + w.len) {
-			/* The first batch is larger than the window. */
-			err = window_need(&w, cur, size, size);
-			if (err) {
-				err = read_failed(l, seg, err, cur, "short batch", errstr, errlen);
-				goto out;
-			}
-			first = cur;
-		}
-		err = log_batch_validate(w.buf + (cur - w.pos), size, &vo, &h, why, sizeof why);
-		if (!err && h.base_offset != expect)
-			err = TERN_ERR__CORRUPT;
-		if (err) {
-			snprintf(why + strlen(why), sizeof why - strlen(why), " (offset %lld)",
-				 (long long)expect);
-			err = read_failed(l, seg, err, cur, why, errstr, errlen);
-			goto out;
-		}
-		expect = log_batch_last_offset(&h) + 1;
-		total += size;
-		cur += size;
-	}
-	out->buf = w.buf;
-	out->data = w.buf + (first - w.pos);
-	out->len = total;
-	out->first_offset = first_offset;
-	out->next_offset = expect;
-	w.buf = NULL;
-out:
-	free(w.buf);
-	log__seg_release(l->dir, seg);
-	return err;
-}
-
-struct ts_find {
-	int64_t ts;
-	int64_t base; /* base offset of the first batch with a timestamp >= ts */
-};
-
-static bool ts_batch(void *opaque, const log_batch_hdr_t *h, uint64_t pos)
-{
-	struct ts_find *f = opaque;
-
-	if (h->max_timestamp >= f->ts) {
-		f->base = h->base_offset;
-		return false;
-	}
-	return true;
-}
-
-tern_err_t log_offset_for_timestamp(log_t *l, int64_t ts, int64_t *offset_out)
-{
-	struct ts_find f = {.ts = ts, .base = -1};
-	log_segment_t *seg = NULL;
-	log_read_result_t rr;
-	log_batch_iter_t *it;
-	log_record_t rec;
-	log_scan_t scan;
-	uint64_t size = 0, pos = 0;
-	int64_t from = -1;
-	tern_err_t err = TERN_OK;
-
-	pthread_mutex_lock(&l->mu);
-	for (size_t i = 0; i < l->nsegs && from < 0; i++) {
-		log_segment_t *s = l->segs[i];
-
-		if (!s->idx_loaded && (err = log__seg_load_index(l->path, s)))
-			break;
-		if (s->max_ts < ts || s->end <= l->start)
-			continue;
-		/* Start after the last time-index entry older than ts: every
-		 * record up to its offset is older. */
-		from = s->base > l->start ? s->base : l->start;
-		for (uint32_t k = 0; k < s->tidx_n && s->tidx[k].ts < ts; k++)
-			if (s->base + s->tidx[k].rel > from)
-				from = s->base + s->tidx[k].rel;
-	}
-	if (!err && from >= 0 && from < l->leo) {
-		err = pin_segment(l, from, &seg, &size);
-		if (!err)
-			pos = log__seg_lookup(seg, from);
-	}
-	pthread_mutex_unlock(&l->mu);
-	if (err)
-		return TERN_ERR_KAFKA_STORAGE_ERROR;
-	if (!seg)
-		return TERN_ERR__END;
-	err = log__seg_scan(seg->fd, pos, -1, size, ts_batch, &f, &scan);
-	log__seg_release(l->dir, seg);
-	if (err)
-		return TERN_ERR_KAFKA_STORAGE_ERROR;
-	if (f.base < 0)
-		return TERN_ERR__END;
-
-	/* Read the batch back through the checked path and find its first
-	 * record at or after ts. */
-	err = log_read(l, f.base, 1, INT64_MAX, &rr, NULL, 0);
-	if (err)
-		return err;
-	err = TERN_ERR__END;
-	if (rr.len && log_batch_iter_new(rr.data, rr.len, 0, &it) == TERN_OK) {
-		while (log_batch_iter_next(it, &rec) == TERN_OK) {
-			if (rec.timestamp >= ts && rec.offset >= from) {
-				*offset_out = rec.offset;
-				err = TERN_OK;
-				break;
-			}
-		}
-		log_batch_iter_free(it);
-	}
-	free(rr.buf);
-	return err;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Truncation and retention                                                   */
 
@@ -1232,7 +503,6 @@ static bool cut_batch(void *opaque, const log_batch_hdr_t *h, uint64_t pos)
 static tern_err_t cut_segment(log_t *l, log_segment_t *seg, int64_t offset)
 {
 	struct cut_find f = {.offset = offset};
-	struct tail_scan ts = {.seg = seg};
 	char path[4096];
 	log_scan_t scan;
 	uint64_t pos;
@@ -1267,7 +537,7 @@ static tern_err_t cut_segment(log_t *l, log_segment_t *seg, int64_t offset)
 	seg->max_ts_offset = seg->pmax_ts_offset =
 	    seg->tidx_n ? seg->base + seg->tidx[seg->tidx_n - 1].rel : -1;
 	pos = seg->idx_n ? seg->idx[seg->idx_n - 1].pos : 0;
-	err = log__seg_scan(seg->fd, pos, -1, seg->size, tail_batch, &ts, &scan);
+	err = log__seg_scan(seg->fd, pos, -1, seg->size, log__seg_tail_batch, seg, &scan);
 	if (err)
 		return err;
 	seg->bytes_since_idx = seg->size - pos;
@@ -1289,41 +559,41 @@ tern_err_t log_truncate(log_t *l, int64_t offset, int64_t *new_end)
 	bool changed = false;
 
 	pthread_mutex_lock(&l->mu);
-	begin_exclusive(l);
+	log__begin_exclusive(l);
 	if (l->failed) {
 		err = TERN_ERR_KAFKA_STORAGE_ERROR;
 		goto out;
 	}
 	if (offset < l->start) {
-		end_exclusive(l);
+		log__end_exclusive(l);
 		pthread_mutex_unlock(&l->mu);
 		return log_truncate_fully(l, offset);
 	}
 	if (offset < l->leo) {
 		changed = true;
-		while (l->nsegs > 1 && active(l)->base > offset)
-			drop_segment(l, l->nsegs - 1);
-		err = cut_segment(l, active(l), offset);
+		while (l->nsegs > 1 && log__active(l)->base > offset)
+			log__drop_segment(l, l->nsegs - 1);
+		err = cut_segment(l, log__active(l), offset);
 		if (err) {
 			log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR, "%s: truncating to %lld: %s",
 				  l->name, (long long)offset, tern_strerror(err));
 			err = l->failed;
 			goto out;
 		}
-		l->leo = l->next = active(l)->end;
+		l->leo = l->next = log__active(l)->end;
 		if (l->durable > l->leo)
 			l->durable = l->leo;
 		if (l->hwm > l->leo)
 			l->hwm = l->leo;
-		l->recovery_point = active(l)->base;
-		active(l)->created_ms = log__now_ms(l->dir);
+		l->recovery_point = log__active(l)->base;
+		log__active(l)->created_ms = log__now_ms(l->dir);
 		if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo))
-			err = persist_epochs(l);
+			err = log__persist_epochs(l);
 	}
 	if (new_end)
 		*new_end = l->leo;
 out:
-	end_exclusive(l);
+	log__end_exclusive(l);
 	pthread_mutex_unlock(&l->mu);
 	/* The recovery point moved back: record it before anything else can
 	 * be appended over the cut, so that recovery never trusts old bytes. */
@@ -1342,23 +612,23 @@ tern_err_t log_truncate_fully(log_t *l, int64_t offset)
 	if (offset < 0)
 		return TERN_ERR__INVALID_ARG;
 	pthread_mutex_lock(&l->mu);
-	begin_exclusive(l);
+	log__begin_exclusive(l);
 	if (l->failed) {
 		err = TERN_ERR_KAFKA_STORAGE_ERROR;
 		goto out;
 	}
 	while (l->nsegs)
-		drop_segment(l, l->nsegs - 1);
+		log__drop_segment(l, l->nsegs - 1);
 	seg = log__seg_alloc(offset);
 	err = seg ? log__seg_create(l->path, seg, l->cfg.segment_index_bytes, errstr, sizeof errstr)
 		  : TERN_ERR__NOMEM;
 	if (!err) {
-		rc = fsync_path(l->path);
+		rc = log__fsync_dir(l->path);
 		if (rc)
 			err = tern_err_errno(-rc);
 	}
 	if (!err)
-		err = push_segment(l, seg);
+		err = log__push_segment(l, seg);
 	if (err) {
 		log__seg_free(seg);
 		log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR, "%s: restarting the log at %lld: %s",
@@ -1371,9 +641,9 @@ tern_err_t log_truncate_fully(log_t *l, int64_t offset)
 	l->recovery_point = offset;
 	log_epoch_cache_free(&l->epochs);
 	log_epoch_cache_init(&l->epochs);
-	err = persist_epochs(l);
+	err = log__persist_epochs(l);
 out:
-	end_exclusive(l);
+	log__end_exclusive(l);
 	pthread_mutex_unlock(&l->mu);
 	if (!err)
 		err = log_dir_checkpoint(l->dir);
@@ -1387,7 +657,7 @@ static tern_err_t start_moved(log_t *l)
 	if (l->start < l->segs[0]->base)
 		l->start = l->segs[0]->base;
 	if (log_epoch_cache_truncate_from_start(&l->epochs, l->start))
-		return persist_epochs(l);
+		return log__persist_epochs(l);
 	return TERN_OK;
 }
 
@@ -1401,7 +671,7 @@ tern_err_t log_advance_start(log_t *l, int64_t offset)
 	} else if (offset > l->start) {
 		l->start = offset;
 		while (l->nsegs > 1 && l->segs[0]->end <= l->start)
-			drop_segment(l, 0);
+			log__drop_segment(l, 0);
 		err = start_moved(l);
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -1448,7 +718,7 @@ tern_err_t log_retain(log_t *l, int64_t upper, int *deleted)
 		if (!by_size && !by_time)
 			break;
 		total -= (int64_t)seg->size;
-		drop_segment(l, 0);
+		log__drop_segment(l, 0);
 		cnt++;
 	}
 	err = start_moved(l);
@@ -1500,7 +770,7 @@ tern_err_t log_assign_epoch(log_t *l, int32_t epoch, int64_t start_offset)
 
 	pthread_mutex_lock(&l->mu);
 	if (log_epoch_cache_assign(&l->epochs, epoch, start_offset))
-		err = persist_epochs(l);
+		err = log__persist_epochs(l);
 	pthread_mutex_unlock(&l->mu);
 	return err;
 }
@@ -1527,98 +797,4 @@ void log_set_config(log_t *l, const log_config_t *cfg)
 	l->cfg = *cfg;
 	pthread_mutex_unlock(&l->mu);
 	log__writer_kick(l->writer);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Close                                                                      */
-
-static void free_log(log_t *l)
-{
-	for (size_t i = 0; i < l->nsegs; i++)
-		log__seg_unref(l->dir, l->segs[i]);
-	free(l->segs);
-	free(l->waiters);
-	log_epoch_cache_free(&l->epochs);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
-	free(l->name);
-	free(l->path);
-	free(l);
-}
-
-/* Stops the log: waits for the writer to finish with it and takes it out
- * of the writer and the directory. With seal, makes the active segment
- * durable and its indexes exact, and records the log's offsets. */
-static tern_err_t shut(log_t *l, bool seal)
-{
-	tern_err_t err = TERN_OK;
-
-	pthread_mutex_lock(&l->mu);
-	begin_exclusive(l);
-	l->closing = true;
-	if (seal && !l->failed) {
-		err = log__seg_seal(active(l));
-		if (!err) {
-			l->durable = l->leo;
-			l->recovery_point = l->leo;
-		}
-	} else if (seal) {
-		err = l->failed;
-	}
-	pthread_mutex_unlock(&l->mu);
-	log__writer_remove(l->writer, l);
-	log__dir_unregister(l->dir, l, seal && !err);
-	if (seal && err) {
-		/* Its files were not left as a clean stop leaves them. */
-		pthread_mutex_lock(&l->dir->mu);
-		l->dir->close_failed = true;
-		pthread_mutex_unlock(&l->dir->mu);
-	}
-	return err;
-}
-
-tern_err_t log_close(log_t *l)
-{
-	tern_err_t err = shut(l, true);
-
-	free_log(l);
-	return err;
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw);
-
-tern_err_t log_delete(log_t *l)
-{
-	char *path = strdup(l->path);
-	log_dir_t *d = l->dir;
-	tern_err_t err = TERN_OK;
-	int rc;
-
-	shut(l, false);
-	free_log(l);
-	if (!path)
-		return TERN_ERR__NOMEM;
-	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		err = tern_err_errno(errno);
-	rc = fsync_path(d->path);
-	if (!err && rc)
-		err = tern_err_errno(-rc);
-	free(path);
-	return err;
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
-void log__abandon(log_t *l)
-{
-	log_chunk_t *c, *n;
-
-	for (c = l->pend_head; c; c = n) {
-		n = c->next;
-		log__chunk_free(c);
-	}
-	free_log(l);
 }

@@ -168,7 +168,16 @@ struct log_dir {
 	int lru_open;
 };
 
+static inline log_segment_t *log__active(const log_t *l)
+{
+	return l->segs[l->nsegs - 1];
+}
+
 /* dir.c */
+void log__set_err(char *errstr, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* fsync of a directory (its entries): 0 or -errno. */
+int log__fsync_dir(const char *path);
 int64_t log__now_ms(log_dir_t *d);
 int64_t log__mono_ms(void);
 log_dir_entry_t *log__dir_entry(log_dir_t *d, const char *name, bool create);
@@ -192,6 +201,8 @@ tern_err_t log__seg_lru_take(log_dir_t *d, const char *logpath, log_segment_t *s
 void log__seg_path(char *buf, size_t len, const char *dir, int64_t base, const char *ext);
 log_segment_t *log__seg_alloc(int64_t base);
 void log__seg_free(log_segment_t *seg);
+/* Removes a segment's three files. */
+void log__seg_unlink(const char *dir, int64_t base);
 /* Creates the three files of a new, active segment (indexes preallocated). */
 tern_err_t log__seg_create(const char *dir, log_segment_t *seg, int32_t index_bytes, char *errstr,
 			   size_t errlen);
@@ -237,6 +248,9 @@ typedef bool(log_scan_batch_fn)(void *opaque, const log_batch_hdr_t *h, uint64_t
 
 tern_err_t log__seg_scan(int fd, uint64_t pos, int64_t expect, uint64_t file_size,
 			 log_scan_batch_fn *fn, void *opaque, log_scan_t *out);
+/* A log__seg_scan() callback (opaque: the segment) that only keeps the
+ * segment's largest timestamp up to date. */
+bool log__seg_tail_batch(void *seg, const log_batch_hdr_t *h, uint64_t pos);
 /* Rebuilds a segment's size, end, indexes and timestamps by scanning its
  * .log (fd open) from 0, assigns the epochs it finds, and cuts the file
  * after its last valid batch. */
@@ -252,7 +266,20 @@ void log__writer_kick(log_writer_t *w);
 void log__chunk_free(log_chunk_t *c);
 
 /* log.c */
-/* Frees a log without writing anything (log_dir_abandon). */
+/* <log dir>/leader-epoch-checkpoint, and writing the cache there. */
+void log__epoch_path(const log_t *l, char *buf, size_t len);
+tern_err_t log__persist_epochs(log_t *l);
+tern_err_t log__push_segment(log_t *l, log_segment_t *seg);
+/* Removes segs[i] from the log and its files from the disk; readers that
+ * still hold it keep their reference. l->mu held (or the log not shared
+ * yet). */
+void log__drop_segment(log_t *l, size_t i);
+/* Waits for other exclusive operations (roll, truncation, close), then for
+ * the writer to finish everything queued, and takes the log; l->mu held
+ * throughout. log__end_exclusive() gives it back. */
+void log__begin_exclusive(log_t *l);
+void log__end_exclusive(log_t *l);
+/* open.c: frees a log without writing anything (log_dir_abandon). */
 void log__abandon(log_t *l);
 void log__fail(log_t *l, tern_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -36,6 +36,28 @@ log_segment_t *log__seg_alloc(int64_t base)
 	return seg;
 }
 
+void log__seg_unlink(const char *dir, int64_t base)
+{
+	static const char *const ext[] = {".log", ".index", ".timeindex"};
+	char path[4096];
+
+	for (size_t i = 0; i < 3; i++) {
+		log__seg_path(path, sizeof path, dir, base, ext[i]);
+		unlink(path);
+	}
+}
+
+bool log__seg_tail_batch(void *opaque, const log_batch_hdr_t *h, uint64_t pos)
+{
+	log_segment_t *seg = opaque;
+
+	if (h->max_timestamp > seg->pmax_ts) {
+		seg->pmax_ts = seg->max_ts = h->max_timestamp;
+		seg->pmax_ts_offset = seg->max_ts_offset = log_batch_last_offset(h);
+	}
+	return true;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)

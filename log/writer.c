@@ -101,12 +101,8 @@ static void rollback(log_t *l, log_chunk_t *failed)
 	}
 	l->pend_head = l->pend_tail = NULL;
 	l->next = l->leo;
-	if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo)) {
-		char path[4096];
-
-		snprintf(path, sizeof path, "%s/%s", l->path, LOG_EPOCH_FILE);
-		log_epoch_cache_write(&l->epochs, path);
-	}
+	if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo))
+		log__persist_epochs(l);
 }
 
 /* Fires the completions that the log's progress (or failure) decided.
