@@ -10,6 +10,8 @@
 /* A read asks for max_bytes plus this much, to cover the batches between
  * the index entry and the requested offset without a second read. */
 #define READ_SLACK (16u << 10)
+/* One read brings in at most this much (beyond a larger first batch). */
+#define READ_MAX (64u << 20)
 /* ------------------------------------------------------------------------ */
 /* Reads                                                                      */
 
@@ -110,7 +112,7 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 	log_segment_t *seg = NULL;
 	window_t w = {.fd = -1};
 	uint64_t cur = 0, first;
-	size_t total = 0, want = max_bytes + READ_SLACK;
+	size_t total = 0, want = (max_bytes > READ_MAX ? READ_MAX : max_bytes) + READ_SLACK;
 	int64_t expect, first_offset;
 	tern_err_t err;
 	char why[200];
