@@ -107,7 +107,8 @@ static tern_err_t list_segments(const char *path, int64_t **bases, size_t *n)
 		}
 	}
 	closedir(dh);
-	qsort(b, cnt, sizeof *b, cmp_i64);
+	if (cnt > 1)
+		qsort(b, cnt, sizeof *b, cmp_i64);
 	*bases = b;
 	*n = cnt;
 	return TERN_OK;
