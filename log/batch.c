@@ -11,7 +11,7 @@
 #include <zstd.h>
 
 #include "log.h"
-#include "varint.h"
+#include "common/varint.h"
 
 /* The smallest record body: attributes, and one byte each for the timestamp
  * delta, offset delta, key length, value length and header count. */
@@ -284,7 +284,7 @@ static void iter_fini(log_batch_iter_t *it)
 /* Reads a varint inside [*p, end) and advances *p. */
 static bool take_varint(const uint8_t **p, const uint8_t *end, int32_t *v)
 {
-	int n = log__varint_get(*p, (size_t)(end - *p), v);
+	int n = tern__varint_get(*p, (size_t)(end - *p), v);
 
 	if (n <= 0)
 		return false;
@@ -294,7 +294,7 @@ static bool take_varint(const uint8_t **p, const uint8_t *end, int32_t *v)
 
 static bool take_varlong(const uint8_t **p, const uint8_t *end, int64_t *v)
 {
-	int n = log__varlong_get(*p, (size_t)(end - *p), v);
+	int n = tern__varlong_get(*p, (size_t)(end - *p), v);
 
 	if (n <= 0)
 		return false;
@@ -338,7 +338,7 @@ static tern_err_t iter_next(log_batch_iter_t *it, log_record_t *rec, char *why, 
 	if (p == it->end)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD,
 		            "records end after %d of the %d counted", idx, it->hdr.records_count);
-	n = log__varint_get(p, (size_t)(it->end - p), &rlen);
+	n = tern__varint_get(p, (size_t)(it->end - p), &rlen);
 	if (n <= 0 || rlen < REC_MIN_BODY || rlen > it->end - p - n)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD, "record %d: bad length", idx);
 	p += n;
@@ -559,13 +559,13 @@ static bool size_field(size_t *size, size_t n)
 {
 	if (n > BATCH_MAX_LENGTH)
 		return false;
-	*size += log__varint_size((int32_t)n) + n;
+	*size += tern__varint_size((int32_t)n) + n;
 	return *size <= BATCH_MAX_LENGTH;
 }
 
 static uint8_t *put_field(uint8_t *p, const void *data, size_t n)
 {
-	p += log__varint_put(p, data ? (int32_t)n : -1);
+	p += tern__varint_put(p, data ? (int32_t)n : -1);
 	if (n)
 		memcpy(p, data, n);
 	return p + n;
@@ -589,15 +589,15 @@ tern_err_t log_batch_builder_add(log_batch_builder_t *b, int64_t timestamp_ms, c
 	if (b->count == INT32_MAX || nheaders > BATCH_MAX_LENGTH)
 		return TERN_ERR_MESSAGE_TOO_LARGE;
 
-	body = 1 + log__varlong_size(ts_delta) + log__varint_size(b->count) +
-	       log__varint_size((int32_t)nheaders);
+	body = 1 + tern__varlong_size(ts_delta) + tern__varint_size(b->count) +
+	       tern__varint_size((int32_t)nheaders);
 	if (!size_field(&body, key ? key_len : 0) || !size_field(&body, value ? value_len : 0))
 		return TERN_ERR_MESSAGE_TOO_LARGE;
 	for (size_t i = 0; i < nheaders; i++)
 		if (!size_field(&body, headers[i].key_len) ||
 		    !size_field(&body, headers[i].value ? headers[i].value_len : 0))
 			return TERN_ERR_MESSAGE_TOO_LARGE;
-	total = log__varint_size((int32_t)body) + body;
+	total = tern__varint_size((int32_t)body) + body;
 	if (b->len + total - LOG_BATCH_LOG_OVERHEAD > BATCH_MAX_LENGTH)
 		return TERN_ERR_MESSAGE_TOO_LARGE;
 	err = builder_reserve(b, total);
@@ -605,13 +605,13 @@ tern_err_t log_batch_builder_add(log_batch_builder_t *b, int64_t timestamp_ms, c
 		return err;
 
 	p = b->buf + b->len;
-	p += log__varint_put(p, (int32_t)body);
+	p += tern__varint_put(p, (int32_t)body);
 	*p++ = 0; /* record attributes: unused in v2 */
-	p += log__varlong_put(p, ts_delta);
-	p += log__varint_put(p, b->count);
+	p += tern__varlong_put(p, ts_delta);
+	p += tern__varint_put(p, b->count);
 	p = put_field(p, key, key_len);
 	p = put_field(p, value, value_len);
-	p += log__varint_put(p, (int32_t)nheaders);
+	p += tern__varint_put(p, (int32_t)nheaders);
 	for (size_t i = 0; i < nheaders; i++) {
 		p = put_field(p, headers[i].key, headers[i].key_len);
 		p = put_field(p, headers[i].value, headers[i].value_len);

@@ -7,7 +7,7 @@
 
 #include "log/log.h"
 #include "log/crc32c_int.h"
-#include "log/varint.h"
+#include "common/varint.h"
 #include "testutil.h"
 
 #define TS0 1700000000000LL
@@ -163,22 +163,22 @@ START_TEST(varint_vectors)
 		int64_t v64;
 
 		if (t[i].is_long) {
-			ck_assert_uint_eq(log__varlong_size(t[i].v), t[i].n);
-			n = log__varlong_put(out, t[i].v);
-			ck_assert_int_eq(log__varlong_get(t[i].enc, t[i].n, &v64), (int)t[i].n);
+			ck_assert_uint_eq(tern__varlong_size(t[i].v), t[i].n);
+			n = tern__varlong_put(out, t[i].v);
+			ck_assert_int_eq(tern__varlong_get(t[i].enc, t[i].n, &v64), (int)t[i].n);
 			ck_assert_int_eq(v64, t[i].v);
 		} else {
-			ck_assert_uint_eq(log__varint_size((int32_t)t[i].v), t[i].n);
-			n = log__varint_put(out, (int32_t)t[i].v);
-			ck_assert_int_eq(log__varint_get(t[i].enc, t[i].n, &v32), (int)t[i].n);
+			ck_assert_uint_eq(tern__varint_size((int32_t)t[i].v), t[i].n);
+			n = tern__varint_put(out, (int32_t)t[i].v);
+			ck_assert_int_eq(tern__varint_get(t[i].enc, t[i].n, &v32), (int)t[i].n);
 			ck_assert_int_eq(v32, t[i].v);
 		}
 		ck_assert_uint_eq(n, t[i].n);
 		ck_assert_mem_eq(out, t[i].enc, n);
 		/* Every proper prefix is a truncation. */
 		for (size_t k = 0; k < n; k++)
-			ck_assert_int_eq(t[i].is_long ? log__varlong_get(t[i].enc, k, &v64)
-			                              : log__varint_get(t[i].enc, k, &v32),
+			ck_assert_int_eq(t[i].is_long ? tern__varlong_get(t[i].enc, k, &v64)
+			                              : tern__varint_get(t[i].enc, k, &v32),
 			                 0);
 	}
 }
@@ -196,14 +196,14 @@ START_TEST(varint_rejects_overlong)
 	int32_t v32 = 42;
 	int64_t v64 = 42;
 
-	ck_assert_int_eq(log__varint_get(six, sizeof six, &v32), -1);
-	ck_assert_int_eq(log__varint_get(wide5, sizeof wide5, &v32), -1);
-	ck_assert_int_eq(log__varlong_get(eleven, sizeof eleven, &v64), -1);
-	ck_assert_int_eq(log__varlong_get(wide10, sizeof wide10, &v64), -1);
+	ck_assert_int_eq(tern__varint_get(six, sizeof six, &v32), -1);
+	ck_assert_int_eq(tern__varint_get(wide5, sizeof wide5, &v32), -1);
+	ck_assert_int_eq(tern__varlong_get(eleven, sizeof eleven, &v64), -1);
+	ck_assert_int_eq(tern__varlong_get(wide10, sizeof wide10, &v64), -1);
 	ck_assert_int_eq(v32, 42); /* untouched on failure */
 	ck_assert_int_eq(v64, 42);
 	/* Non-minimal but within the width: Kafka accepts it, so does Tern. */
-	ck_assert_int_eq(log__varint_get(padded, sizeof padded, &v32), 2);
+	ck_assert_int_eq(tern__varint_get(padded, sizeof padded, &v32), 2);
 	ck_assert_int_eq(v32, 0);
 }
 END_TEST
