@@ -66,7 +66,7 @@ static int64_t add_wrap(int64_t a, int64_t b)
 }
 
 __attribute__((format(printf, 4, 5))) static tern_err_t fail(char *why, size_t whylen,
-                                                             tern_err_t err, const char *fmt, ...)
+							     tern_err_t err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -120,35 +120,35 @@ void log_batch_set_leader_epoch(uint8_t *batch, int32_t leader_epoch)
  * magic 2, the whole batch inside len, a codec Tern reads, and a record count
  * that LastOffsetDelta agrees with. */
 static tern_err_t check_frame(const uint8_t *buf, size_t len, log_batch_hdr_t *h, char *why,
-                              size_t whylen)
+			      size_t whylen)
 {
 	int codec;
 
 	if (!buf || len < LOG_BATCH_HEADER_SIZE)
 		return fail(why, whylen, TERN_ERR_CORRUPT_MESSAGE,
-		            "%zu bytes, shorter than a batch header (%d)", buf ? len : 0,
-		            LOG_BATCH_HEADER_SIZE);
+			    "%zu bytes, shorter than a batch header (%d)", buf ? len : 0,
+			    LOG_BATCH_HEADER_SIZE);
 	if (buf[LOG_BATCH_OFF_MAGIC] != LOG_BATCH_MAGIC)
 		return fail(why, whylen, TERN_ERR_CORRUPT_MESSAGE, "magic %d, not %d",
-		            (int8_t)buf[LOG_BATCH_OFF_MAGIC], LOG_BATCH_MAGIC);
+			    (int8_t)buf[LOG_BATCH_OFF_MAGIC], LOG_BATCH_MAGIC);
 	if (log_batch_hdr_parse(buf, len, h) != TERN_OK)
 		return fail(why, whylen, TERN_ERR_CORRUPT_MESSAGE,
-		            "length field %d is shorter than the header",
-		            (int32_t)get_be32(buf + LOG_BATCH_OFF_LENGTH));
+			    "length field %d is shorter than the header",
+			    (int32_t)get_be32(buf + LOG_BATCH_OFF_LENGTH));
 	if (log_batch_size(h) > len)
 		return fail(why, whylen, TERN_ERR_CORRUPT_MESSAGE,
-		            "batch of %zu bytes truncated to %zu", log_batch_size(h), len);
+			    "batch of %zu bytes truncated to %zu", log_batch_size(h), len);
 	codec = log_batch_codec(h);
 	if (codec != LOG_CODEC_NONE && codec != LOG_CODEC_ZSTD)
 		return fail(why, whylen, TERN_ERR_UNSUPPORTED_COMPRESSION_TYPE,
-		            "compression codec %d (Tern reads none and zstd)", codec);
+			    "compression codec %d (Tern reads none and zstd)", codec);
 	if (h->records_count <= 0)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD, "record count %d",
-		            h->records_count);
+			    h->records_count);
 	if (h->last_offset_delta != h->records_count - 1)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD,
-		            "LastOffsetDelta %d with %d records", h->last_offset_delta,
-		            h->records_count);
+			    "LastOffsetDelta %d with %d records", h->last_offset_delta,
+			    h->records_count);
 	return TERN_OK;
 }
 
@@ -161,7 +161,7 @@ struct log_batch_iter {
 	log_batch_hdr_t hdr;
 	const uint8_t *p, *end;
 	int32_t left, index;
-	uint8_t *ubuf;         /* decompressed records of a zstd batch */
+	uint8_t *ubuf;	       /* decompressed records of a zstd batch */
 	log_header_view_t *hv; /* headers of the current record */
 	uint32_t hv_cap;
 };
@@ -171,7 +171,7 @@ struct log_batch_iter {
  * output grows by doubling up to cap + 1 bytes, and filling that last byte
  * proves the frame inflates past the cap, whatever its header says. */
 static tern_err_t zstd_inflate(const uint8_t *src, size_t srclen, size_t cap, uint8_t **out,
-                               size_t *outlen, char *why, size_t whylen)
+			       size_t *outlen, char *why, size_t whylen)
 {
 	unsigned long long fcs = ZSTD_getFrameContentSize(src, srclen);
 	ZSTD_inBuffer in = {src, srclen, 0};
@@ -186,7 +186,7 @@ static tern_err_t zstd_inflate(const uint8_t *src, size_t srclen, size_t cap, ui
 	}
 	if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs > cap) {
 		err = fail(why, whylen, TERN_ERR_INVALID_RECORD,
-		           "zstd frame declares %llu bytes, more than the cap of %zu", fcs, cap);
+			   "zstd frame declares %llu bytes, more than the cap of %zu", fcs, cap);
 		goto out;
 	}
 	if (fcs != ZSTD_CONTENTSIZE_UNKNOWN)
@@ -206,7 +206,7 @@ static tern_err_t zstd_inflate(const uint8_t *src, size_t srclen, size_t cap, ui
 
 		if (ZSTD_isError(r)) {
 			err = fail(why, whylen, TERN_ERR_INVALID_RECORD, "zstd: %s",
-			           ZSTD_getErrorName(r));
+				   ZSTD_getErrorName(r));
 			goto out;
 		}
 		/* r == 0: a frame is complete; more input is a further frame. */
@@ -232,7 +232,7 @@ static tern_err_t zstd_inflate(const uint8_t *src, size_t srclen, size_t cap, ui
 	}
 	if (ob.pos > cap) {
 		err = fail(why, whylen, TERN_ERR_INVALID_RECORD,
-		           "zstd records inflate past the cap of %zu bytes", cap);
+			   "zstd records inflate past the cap of %zu bytes", cap);
 		goto out;
 	}
 	*out = ob.dst;
@@ -246,7 +246,7 @@ out:
 }
 
 static tern_err_t iter_init(log_batch_iter_t *it, const uint8_t *buf, size_t len, size_t cap,
-                            char *why, size_t whylen)
+			    char *why, size_t whylen)
 {
 	const uint8_t *recs;
 	size_t nrecs;
@@ -305,7 +305,7 @@ static bool take_varlong(const uint8_t **p, const uint8_t *end, int64_t *v)
 /* Reads a length-prefixed byte string inside [*p, end): length -1 is null
  * (only where nullable), else that many bytes must remain. */
 static bool take_bytes(const uint8_t **p, const uint8_t *end, bool nullable, const uint8_t **data,
-                       int32_t *len)
+		       int32_t *len)
 {
 	int32_t n;
 
@@ -331,13 +331,13 @@ static tern_err_t iter_next(log_batch_iter_t *it, log_record_t *rec, char *why, 
 	if (it->left == 0) {
 		if (p != it->end)
 			return fail(why, whylen, TERN_ERR_INVALID_RECORD,
-			            "%td bytes after the last of %d records", it->end - p,
-			            it->hdr.records_count);
+				    "%td bytes after the last of %d records", it->end - p,
+				    it->hdr.records_count);
 		return TERN_ERR__END;
 	}
 	if (p == it->end)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD,
-		            "records end after %d of the %d counted", idx, it->hdr.records_count);
+			    "records end after %d of the %d counted", idx, it->hdr.records_count);
 	n = tern__varint_get(p, (size_t)(it->end - p), &rlen);
 	if (n <= 0 || rlen < REC_MIN_BODY || rlen > it->end - p - n)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD, "record %d: bad length", idx);
@@ -346,7 +346,7 @@ static tern_err_t iter_next(log_batch_iter_t *it, log_record_t *rec, char *why, 
 	attributes = (int8_t)*p++;
 	if (!take_varlong(&p, end, &ts_delta) || !take_varint(&p, end, &offset_delta))
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD,
-		            "record %d: bad timestamp or offset delta", idx);
+			    "record %d: bad timestamp or offset delta", idx);
 	if (!take_bytes(&p, end, true, &key, &key_len))
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD, "record %d: bad key", idx);
 	if (!take_bytes(&p, end, true, &value, &value_len))
@@ -355,7 +355,7 @@ static tern_err_t iter_next(log_batch_iter_t *it, log_record_t *rec, char *why, 
 	 * before sizing the array by it. */
 	if (!take_varint(&p, end, &nh) || nh < 0 || nh > (end - p) / 2)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD, "record %d: bad header count",
-		            idx);
+			    idx);
 	if ((uint32_t)nh > it->hv_cap) {
 		log_header_view_t *hv = realloc(it->hv, (size_t)nh * sizeof *hv);
 
@@ -370,16 +370,16 @@ static tern_err_t iter_next(log_batch_iter_t *it, log_record_t *rec, char *why, 
 		if (!take_bytes(&p, end, false, &h->key, &h->key_len) ||
 		    !take_bytes(&p, end, true, &h->value, &h->value_len))
 			return fail(why, whylen, TERN_ERR_INVALID_RECORD,
-			            "record %d: bad header %d", idx, i);
+				    "record %d: bad header %d", idx, i);
 	}
 	if (p != end)
 		return fail(why, whylen, TERN_ERR_INVALID_RECORD,
-		            "record %d: %td bytes past its fields", idx, end - p);
+			    "record %d: %td bytes past its fields", idx, end - p);
 
 	rec->offset = add_wrap(it->hdr.base_offset, offset_delta);
 	rec->timestamp = (it->hdr.attributes & LOG_ATTR_LOG_APPEND_TIME)
-	                     ? it->hdr.max_timestamp
-	                     : add_wrap(it->hdr.base_timestamp, ts_delta);
+			     ? it->hdr.max_timestamp
+			     : add_wrap(it->hdr.base_timestamp, ts_delta);
 	rec->attributes = attributes;
 	rec->key = key;
 	rec->key_len = key_len;
@@ -394,7 +394,7 @@ static tern_err_t iter_next(log_batch_iter_t *it, log_record_t *rec, char *why, 
 }
 
 tern_err_t log_batch_iter_new(const uint8_t *buf, size_t len, size_t max_uncompressed,
-                              log_batch_iter_t **out)
+			      log_batch_iter_t **out)
 {
 	log_batch_iter_t *it = malloc(sizeof *it);
 	tern_err_t err;
@@ -429,7 +429,7 @@ void log_batch_iter_free(log_batch_iter_t *it)
 
 /* Decodes every record: framing, count, and offset deltas 0, 1, 2, ... */
 static tern_err_t validate_records(const uint8_t *buf, size_t len, size_t cap, char *why,
-                                   size_t whylen)
+				   size_t whylen)
 {
 	log_batch_iter_t it;
 	log_record_t rec;
@@ -443,8 +443,8 @@ static tern_err_t validate_records(const uint8_t *buf, size_t len, size_t cap, c
 
 		if (rec.offset != add_wrap(it.hdr.base_offset, i)) {
 			err = fail(why, whylen, TERN_ERR_INVALID_RECORD,
-			           "record %d has offset delta %d", i,
-			           (int32_t)((uint64_t)rec.offset - (uint64_t)it.hdr.base_offset));
+				   "record %d has offset delta %d", i,
+				   (int32_t)((uint64_t)rec.offset - (uint64_t)it.hdr.base_offset));
 			goto out;
 		}
 	}
@@ -456,7 +456,7 @@ out:
 }
 
 tern_err_t log_batch_validate(const uint8_t *buf, size_t len, const log_validate_opts_t *opts,
-                              log_batch_hdr_t *hdr, char *why, size_t whylen)
+			      log_batch_hdr_t *hdr, char *why, size_t whylen)
 {
 	static const log_validate_opts_t defaults;
 	log_batch_hdr_t h;
@@ -472,12 +472,12 @@ tern_err_t log_batch_validate(const uint8_t *buf, size_t len, const log_validate
 		return err;
 	if (opts->max_batch_bytes && log_batch_size(&h) > opts->max_batch_bytes)
 		return fail(why, whylen, TERN_ERR_MESSAGE_TOO_LARGE,
-		            "batch of %zu bytes, more than the %zu allowed", log_batch_size(&h),
-		            opts->max_batch_bytes);
+			    "batch of %zu bytes, more than the %zu allowed", log_batch_size(&h),
+			    opts->max_batch_bytes);
 	crc = log_crc32c(0, buf + LOG_BATCH_CRC_START, log_batch_size(&h) - LOG_BATCH_CRC_START);
 	if (crc != h.crc)
 		return fail(why, whylen, TERN_ERR_CORRUPT_MESSAGE,
-		            "CRC-32C mismatch: header says %08x, data has %08x", h.crc, crc);
+			    "CRC-32C mismatch: header says %08x, data has %08x", h.crc, crc);
 	if (opts->deep) {
 		err = validate_records(buf, len, opts->max_uncompressed_bytes, why, whylen);
 		if (err)
@@ -572,8 +572,8 @@ static uint8_t *put_field(uint8_t *p, const void *data, size_t n)
 }
 
 tern_err_t log_batch_builder_add(log_batch_builder_t *b, int64_t timestamp_ms, const void *key,
-                                 size_t key_len, const void *value, size_t value_len,
-                                 const log_header_t *headers, size_t nheaders)
+				 size_t key_len, const void *value, size_t value_len,
+				 const log_header_t *headers, size_t nheaders)
 {
 	int64_t base_ts = b->count ? b->base_ts : timestamp_ms;
 	int64_t ts_delta = (int64_t)((uint64_t)timestamp_ms - (uint64_t)base_ts);
@@ -638,7 +638,7 @@ size_t log_batch_builder_size(const log_batch_builder_t *b)
 static void builder_seal(const log_batch_builder_t *b, uint8_t *out, size_t len)
 {
 	int16_t attrs = (int16_t)((b->opts.extra_attributes & ~LOG_ATTR_CODEC_MASK) |
-	                          (b->opts.codec & LOG_ATTR_CODEC_MASK));
+				  (b->opts.codec & LOG_ATTR_CODEC_MASK));
 
 	put_be64(out + 0, 0);
 	put_be32(out + 8, (uint32_t)(len - LOG_BATCH_LOG_OVERHEAD));
@@ -653,7 +653,7 @@ static void builder_seal(const log_batch_builder_t *b, uint8_t *out, size_t len)
 	put_be32(out + 53, (uint32_t)b->opts.base_sequence);
 	put_be32(out + 57, (uint32_t)b->count);
 	put_be32(out + LOG_BATCH_OFF_CRC,
-	         log_crc32c(0, out + LOG_BATCH_CRC_START, len - LOG_BATCH_CRC_START));
+		 log_crc32c(0, out + LOG_BATCH_CRC_START, len - LOG_BATCH_CRC_START));
 }
 
 /* Compresses the records of b into a new batch *out of *outlen bytes. */
@@ -675,7 +675,7 @@ static tern_err_t builder_compress(log_batch_builder_t *b, uint8_t **out, size_t
 		goto out;
 	}
 	n = ZSTD_compressCCtx(b->cctx, buf + LOG_BATCH_HEADER_SIZE, bound,
-	                      b->buf + LOG_BATCH_HEADER_SIZE, nrecs, b->opts.zstd_level);
+			      b->buf + LOG_BATCH_HEADER_SIZE, nrecs, b->opts.zstd_level);
 	if (ZSTD_isError(n)) {
 		/* With a bound-sized output only a bad level or no memory fail. */
 		err = TERN_ERR__INVALID_ARG;

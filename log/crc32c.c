@@ -49,9 +49,9 @@ static uint32_t crc_sw(uint32_t crc, const void *buf, size_t len)
 
 	while (len >= 8) {
 		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		                   (uint32_t)p[3] << 24);
+				   (uint32_t)p[3] << 24);
 		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-		              (uint32_t)p[7] << 24;
+			      (uint32_t)p[7] << 24;
 
 		c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
 		    crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^

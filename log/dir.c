@@ -185,6 +185,13 @@ tern_err_t log_dir_checkpoint(log_dir_t *d)
 /* ------------------------------------------------------------------------ */
 /* Open logs                                                                  */
 
+void log__dir_mark_unclean(log_dir_t *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->unclean = true;
+	pthread_mutex_unlock(&d->mu);
+}
+
 void log__dir_register(log_dir_t *d, log_t *l)
 {
 	pthread_mutex_lock(&d->mu);
@@ -481,7 +488,7 @@ tern_err_t log_dir_close(log_dir_t *d)
 	e = log_dir_checkpoint(d);
 	if (e && !err)
 		err = e;
-	if (!err && d->close_failed)
+	if (!err && d->unclean)
 		err = TERN_ERR_KAFKA_STORAGE_ERROR;
 	if (!err) {
 		snprintf(path, sizeof path, "%s/%s", d->path, LOG_CLEAN_MARKER);

@@ -112,8 +112,14 @@ static tern_err_t roll(log_t *l)
 				      sizeof errstr);
 	if (!err) {
 		rc = log__fsync_dir(l->path);
-		if (rc)
-			err = tern_err_errno(-rc);
+		if (rc) {
+			/* As with any failed fsync, nothing unsynced is trusted. */
+			log__seg_free(seg);
+			log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
+				  "%s: fsync of the directory after creating segment %020lld: %s",
+				  l->name, (long long)l->leo, strerror(-rc));
+			return l->failed;
+		}
 	}
 	if (!err)
 		err = log__push_segment(l, seg);
@@ -624,8 +630,14 @@ tern_err_t log_truncate_fully(log_t *l, int64_t offset)
 		  : TERN_ERR__NOMEM;
 	if (!err) {
 		rc = log__fsync_dir(l->path);
-		if (rc)
-			err = tern_err_errno(-rc);
+		if (rc) {
+			/* As with any failed fsync, nothing unsynced is trusted. */
+			log__seg_free(seg);
+			log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
+				  "%s: fsync of the directory after creating segment %020lld: %s",
+				  l->name, (long long)l->leo, strerror(-rc));
+			return l->failed;
+		}
 	}
 	if (!err)
 		err = log__push_segment(l, seg);

@@ -152,7 +152,9 @@ struct log_dir {
 	char *path;
 	int lock_fd;
 	bool was_clean;
-	bool close_failed; /* a log failed to close: no clean marker this time */
+	/* A log failed to open or close: its files are not as a clean stop
+	 * leaves them, so this session writes no clean-shutdown marker. */
+	bool unclean;
 	log_dir_opts_t opts;
 
 	pthread_mutex_t mu; /* logs list and entries */
@@ -182,6 +184,7 @@ int64_t log__now_ms(log_dir_t *d);
 int64_t log__mono_ms(void);
 log_dir_entry_t *log__dir_entry(log_dir_t *d, const char *name, bool create);
 void log__dir_register(log_dir_t *d, log_t *l);
+void log__dir_mark_unclean(log_dir_t *d);
 /* Takes l out of d; with record, saves its offsets for the checkpoints. */
 void log__dir_unregister(log_dir_t *d, log_t *l, bool record);
 /* Opens seg's .log file when the LRU closed it and takes a reference;

@@ -152,17 +152,10 @@ static tern_err_t load_segments(log_t *l, int64_t *bases, size_t nb, int64_t rec
 
 	for (size_t i = 0; i < nb; i++) {
 		log_segment_t *seg = log__seg_alloc(bases[i]);
-		char path[4096];
 
 		if (!seg || log__push_segment(l, seg)) {
 			log__seg_free(seg);
 			return TERN_ERR__NOMEM;
-		}
-		log__seg_path(path, sizeof path, l->path, bases[i], ".log");
-		seg->fd = open(path, O_RDWR | O_CLOEXEC);
-		if (seg->fd < 0) {
-			log__set_err(errstr, errlen, "open %s: %s", path, strerror(errno));
-			return tern_err_errno(errno);
 		}
 		if (bases[i] <= recovery_point)
 			r = i;
@@ -172,20 +165,28 @@ static tern_err_t load_segments(log_t *l, int64_t *bases, size_t nb, int64_t rec
 	else
 		log_epoch_cache_truncate_from_end(&l->epochs, l->segs[r]->base);
 
+	/* One file open at a time: the closed segments' descriptors are the
+	 * LRU's to open later, so a log of many segments opens within
+	 * max_open_files. */
 	for (size_t i = 0; i < l->nsegs; i++) {
 		log_segment_t *seg = l->segs[i];
 		bool last = i == l->nsegs - 1;
+		char path[4096];
 		struct stat st;
 		log_scan_t scan;
 
-		if (fstat(seg->fd, &st) < 0)
-			return tern_err_errno(errno);
+		log__seg_path(path, sizeof path, l->path, seg->base, ".log");
 		if (i < r) {
 			/* Trusted: below the recovery point. */
+			if (stat(path, &st) < 0)
+				goto sys_fail;
 			seg->size = seg->pend_size = (uint64_t)st.st_size;
 			seg->end = l->segs[i + 1]->base;
 			continue;
 		}
+		seg->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (seg->fd < 0 || fstat(seg->fd, &st) < 0)
+			goto sys_fail;
 		if (clean && last) {
 			err = load_clean_tail(l, seg, (uint64_t)st.st_size);
 			if (err != TERN_ERR__CORRUPT)
@@ -209,11 +210,22 @@ static tern_err_t load_segments(log_t *l, int64_t *bases, size_t nb, int64_t rec
 		}
 		if (!last) {
 			err = log__seg_write_closed_indexes(l->path, seg);
-			if (err)
+			if (err) {
+				log__set_err(
+				    errstr, errlen,
+				    "%s: writing the rebuilt indexes of segment %020lld: %s",
+				    l->name, (long long)seg->base, tern_strerror(err));
 				return err;
+			}
+			close(seg->fd);
+			seg->fd = -1;
 		}
 	}
-	return TERN_OK;
+	return err;
+sys_fail:
+	err = tern_err_errno(errno);
+	log__set_err(errstr, errlen, "%s: opening a segment: %s", l->name, strerror(errno));
+	return err;
 }
 
 tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log_t **out,
@@ -223,7 +235,7 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	log_dir_entry_t entry = {0}, *e;
 	int64_t *bases = NULL;
 	size_t nb = 0;
-	bool created = false;
+	bool created = false, epochs_bad = false;
 	char path[4096];
 	tern_err_t err = TERN_OK;
 	pthread_condattr_t ca;
@@ -273,14 +285,20 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	}
 	log__epoch_path(l, path, sizeof path);
 	err = log_epoch_cache_read(&l->epochs, path, errstr, errlen);
-	if (err) {
-		/* A bad epoch file is rebuilt from the batches. */
+	if (err == TERN_ERR__CORRUPT) {
+		/* A malformed epoch file is rebuilt from the batches of every
+		 * segment: a full recovery, even after a clean stop. */
 		log_epoch_cache_free(&l->epochs);
 		log_epoch_cache_init(&l->epochs);
 		entry.has_recovery = true;
 		entry.recovery_point = 0;
+		epochs_bad = true;
 		if (errstr && errlen)
 			errstr[0] = 0;
+	} else if (err) {
+		log__set_err(errstr, errlen, "%s: reading %s: %s", name, LOG_EPOCH_FILE,
+			     tern_strerror(err));
+		goto fail;
 	}
 	err = list_segments(l->path, &bases, &nb);
 	if (err) {
@@ -312,7 +330,7 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 		}
 		log_epoch_cache_truncate_from_end(&l->epochs, base);
 	} else {
-		bool clean = d->was_clean && entry.has_recovery;
+		bool clean = d->was_clean && entry.has_recovery && !epochs_bad;
 		int rc;
 
 		err = load_segments(l, bases, nb, entry.has_recovery ? entry.recovery_point : 0,
@@ -331,11 +349,6 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 			log__set_err(errstr, errlen, "fsync of %s: %s", l->path, strerror(-rc));
 			err = tern_err_errno(-rc);
 			goto fail;
-		}
-		/* Closed segments give their descriptors to the LRU. */
-		for (size_t i = 0; i + 1 < l->nsegs; i++) {
-			close(l->segs[i]->fd);
-			l->segs[i]->fd = -1;
 		}
 	}
 	log__active(l)->created_ms = log__now_ms(d);
@@ -364,6 +377,12 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	*out = l;
 	return TERN_OK;
 fail:
+	if (err != TERN_ERR_INVALID_TOPIC_EXCEPTION && err != TERN_ERR__STATE) {
+		/* It may have been cut half way through recovery. */
+		log__dir_mark_unclean(d);
+		if (errstr && errlen && !errstr[0])
+			log__set_err(errstr, errlen, "%s: %s", name, tern_strerror(err));
+	}
 	free(bases);
 	for (size_t i = 0; i < l->nsegs; i++)
 		log__seg_free(l->segs[i]);
@@ -376,6 +395,7 @@ fail:
 	free(l);
 	return err;
 }
+
 /* ------------------------------------------------------------------------ */
 /* Close                                                                      */
 
@@ -403,6 +423,13 @@ static tern_err_t shut(log_t *l, bool seal)
 	pthread_mutex_lock(&l->mu);
 	log__begin_exclusive(l);
 	l->closing = true;
+	/* Every append gets its answer: the writer flushes what waits for an
+	 * fsync, or fails it when the log has failed. */
+	while (l->w_len) {
+		l->flush_req = true;
+		log__writer_kick(l->writer);
+		pthread_cond_wait(&l->cv, &l->mu);
+	}
 	if (seal && !l->failed) {
 		err = log__seg_seal(log__active(l));
 		if (!err) {
@@ -415,12 +442,8 @@ static tern_err_t shut(log_t *l, bool seal)
 	pthread_mutex_unlock(&l->mu);
 	log__writer_remove(l->writer, l);
 	log__dir_unregister(l->dir, l, seal && !err);
-	if (seal && err) {
-		/* Its files were not left as a clean stop leaves them. */
-		pthread_mutex_lock(&l->dir->mu);
-		l->dir->close_failed = true;
-		pthread_mutex_unlock(&l->dir->mu);
-	}
+	if (seal && err)
+		log__dir_mark_unclean(l->dir); /* its files are not as a clean stop leaves them */
 	return err;
 }
 

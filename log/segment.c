@@ -274,12 +274,14 @@ tern_err_t log__seg_seal(log_segment_t *seg)
 		log__tidx_encode(b, &e);
 		wr = log__pwrite(seg->fd_tidx, b, sizeof b,
 				 (off_t)seg->tidx_n * LOG_TINDEX_ENTRY_SIZE);
-		if (wr < 0)
+		if (wr < 0 && wr != -ENOSPC && wr != -EDQUOT)
 			return tern_err_errno((int)-wr);
-		if (log__seg_push_tidx(seg, e.ts, e.rel))
-			return TERN_ERR__NOMEM;
-		seg->tidx_last_ts = e.ts;
-		seg->tidx_next = seg->tidx_n;
+		/* On a full disk the segment closes without it: the entry is a
+		 * hint, and lookups by time scan from the previous one. */
+		if (wr >= 0 && log__seg_push_tidx(seg, e.ts, e.rel) == TERN_OK) {
+			seg->tidx_last_ts = e.ts;
+			seg->tidx_next = seg->tidx_n;
+		}
 	}
 	if (ftruncate(seg->fd_idx, (off_t)seg->idx_n * LOG_INDEX_ENTRY_SIZE) < 0 ||
 	    ftruncate(seg->fd_tidx, (off_t)seg->tidx_n * LOG_TINDEX_ENTRY_SIZE) < 0)

@@ -34,7 +34,11 @@ typedef struct work {
 	size_t op_first, op_n; /* its write ops */
 	bool sync;
 	int64_t sync_target;
-	tern_err_t err;
+	tern_err_t err; /* the I/O error this round hit, if any */
+	/* Completions decided this round, fired once no lock is held. */
+	log_waiter_t *done;
+	tern_err_t *done_err;
+	size_t ndone, done_cap;
 } work_t;
 
 void log__chunk_free(log_chunk_t *c)
@@ -52,7 +56,7 @@ static tern_err_t chunk_encode(log_chunk_t *c)
 	size_t ilen = (size_t)c->idx_n * LOG_INDEX_ENTRY_SIZE;
 	size_t tlen = (size_t)c->tidx_n * LOG_TINDEX_ENTRY_SIZE;
 
-	if (!ilen && !tlen)
+	if ((!ilen && !tlen) || c->enc)
 		return TERN_OK;
 	c->enc = malloc(ilen + tlen);
 	if (!c->enc)
@@ -105,70 +109,107 @@ static void rollback(log_t *l, log_chunk_t *failed)
 		log__persist_epochs(l);
 }
 
-/* Fires the completions that the log's progress (or failure) decided.
- * Called without locks. */
-static void fire(log_waiter_t *done, size_t n, const tern_err_t *errs)
+static bool done_push(work_t *wk, const log_waiter_t *w, tern_err_t err)
 {
-	for (size_t i = 0; i < n; i++)
-		done[i].cb(done[i].opaque, errs[i], done[i].base, done[i].end - 1);
+	if (wk->ndone == wk->done_cap) {
+		size_t ncap = wk->done_cap ? wk->done_cap * 2 : 16;
+		log_waiter_t *nd = realloc(wk->done, ncap * sizeof *nd);
+		tern_err_t *ne;
+
+		if (!nd)
+			return false;
+		wk->done = nd;
+		ne = realloc(wk->done_err, ncap * sizeof *ne);
+		if (!ne)
+			return false;
+		wk->done_err = ne;
+		wk->done_cap = ncap;
+	}
+	wk->done[wk->ndone] = *w;
+	wk->done_err[wk->ndone] = err;
+	wk->ndone++;
+	return true;
 }
 
-/* Pops the waiters that are complete: those whose end the log reached
- * under its policy succeed, and when err is set every one beyond good_end
- * fails with it. Called with l->mu held; returns malloc()ed arrays. */
-static size_t pop_waiters(log_t *l, tern_err_t err, int64_t good_end, log_waiter_t **out,
-			  tern_err_t **errs)
+/* Moves the completions that the log's state decides into wk: appends the
+ * log has reached under its policy succeed; with err, those a failure
+ * undid fail with it: every one beyond the log end after a rollback, or all
+ * that are left once the log has failed. Called with l->mu held, in the
+ * same critical section as the rollback, so that an append made after it
+ * is never failed by it. (Should memory run out, the rest stay queued for
+ * a later round.) */
+static void collect(log_t *l, work_t *wk, tern_err_t err)
 {
 	int64_t reached = l->cfg.flush_policy == LOG_FLUSH_SYNC ? l->durable : l->leo;
-	size_t n = 0;
 
-	*out = NULL;
-	*errs = NULL;
-	if (!l->w_len)
-		return 0;
-	*out = malloc(l->w_len * sizeof **out);
-	*errs = malloc(l->w_len * sizeof **errs);
-	if (!*out || !*errs) {
-		free(*out);
-		free(*errs);
-		*out = NULL;
-		*errs = NULL;
-		return 0; /* they fire on a later round */
-	}
 	while (l->w_len) {
 		log_waiter_t *w = &l->waiters[l->w_head];
-		tern_err_t e;
 
-		if (w->end <= reached)
-			e = TERN_OK;
-		else if (err && w->end > good_end)
-			e = err;
-		else
+		if (w->end > reached && !(err && l->failed))
 			break;
-		(*out)[n] = *w;
-		(*errs)[n] = e;
-		n++;
+		if (!done_push(wk, w, w->end <= reached ? TERN_OK : err))
+			return;
 		l->w_head = (l->w_head + 1) % l->w_cap;
 		l->w_len--;
 	}
-	return n;
+	if (!err)
+		return;
+	/* The undone suffix, newest last so they fire in offset order. */
+	size_t k = l->w_len;
+
+	while (k && l->waiters[(l->w_head + k - 1) % l->w_cap].end > l->leo)
+		k--;
+	for (size_t i = k; i < l->w_len; i++)
+		if (!done_push(wk, &l->waiters[(l->w_head + i) % l->w_cap], err))
+			return;
+	l->w_len = k;
+}
+
+/* Fires wk's completions. Called without locks. */
+static void fire(work_t *wk)
+{
+	for (size_t i = 0; i < wk->ndone; i++)
+		wk->done[i].cb(wk->done[i].opaque, wk->done_err[i], wk->done[i].base,
+			       wk->done[i].end - 1);
+	free(wk->done);
+	free(wk->done_err);
+	wk->done = NULL;
+	wk->done_err = NULL;
+	wk->ndone = wk->done_cap = 0;
 }
 
 static void finish_log(work_t *wk)
 {
 	log_t *l = wk->l;
-	log_waiter_t *done;
-	tern_err_t *errs;
-	size_t n;
 
 	pthread_mutex_lock(&l->mu);
 	l->inflight = false;
-	n = pop_waiters(l, wk->err, l->leo, &done, &errs);
+	collect(l, wk, l->failed ? (wk->err ? wk->err : l->failed) : TERN_OK);
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
-	fire(done, n, errs);
-	free(done);
-	free(errs);
+	fire(wk);
+}
+
+/* Gives a work's chunks back to the log's queue, untouched (a round that
+ * could not run them). */
+static void requeue(work_t *wk)
+{
+	log_t *l = wk->l;
+	log_chunk_t *tail = wk->chunks;
+
+	pthread_mutex_lock(&l->mu);
+	if (tail) {
+		while (tail->next)
+			tail = tail->next;
+		tail->next = l->pend_head;
+		if (!l->pend_head)
+			l->pend_tail = tail;
+		l->pend_head = wk->chunks;
+		wk->chunks = NULL;
+	}
+	l->inflight = false;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
 }
 
 /* Applies the results of a log's writes: advances the log end chunk by
@@ -214,6 +255,7 @@ static void apply_writes(work_t *wk, const log_io_t *ops)
 					  "segment %020lld of %s: write failed at offset %lld: %s",
 					  (long long)seg->base, l->name, (long long)l->leo,
 					  strerror(e));
+			collect(l, wk, wk->err);
 			break;
 		}
 		for (uint32_t i = 0; i < c->idx_n; i++)
@@ -231,7 +273,8 @@ static void apply_writes(work_t *wk, const log_io_t *ops)
 		log__chunk_free(c);
 	}
 	wk->chunks = NULL;
-	wk->sync = wk->sync && !wk->err && !l->failed;
+	/* After a full disk what was written still gets its fsync. */
+	wk->sync = wk->sync && !l->failed;
 	wk->sync_target = l->leo;
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
@@ -274,20 +317,21 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 		log_segment_t *seg;
 
 		pthread_mutex_lock(&l->mu);
-		if (l->failed && l->pend_head) {
-			log_chunk_t *c = l->pend_head;
-
-			k->l = l;
-			k->err = l->failed;
-			rollback(l, c);
-			l->inflight = true;
-			nwk++;
+		if (l->failed) {
+			/* Nothing more reaches a failed log: undo its queue and
+			 * fail every append still waiting. */
+			if (l->pend_head)
+				rollback(l, l->pend_head);
+			if (l->w_len) {
+				k->l = l;
+				l->inflight = true;
+				nwk++;
+			}
 			pthread_mutex_unlock(&l->mu);
 			continue;
 		}
-		if (l->failed || (!l->pend_head && !flush_due(l, now))) {
-			if (!l->failed && l->cfg.flush_policy == LOG_FLUSH_ASYNC &&
-			    l->durable < l->leo &&
+		if (!l->pend_head && !flush_due(l, now)) {
+			if (l->cfg.flush_policy == LOG_FLUSH_ASYNC && l->durable < l->leo &&
 			    l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
 				next_wake = l->last_flush_mono_ms + l->cfg.flush_ms;
 			pthread_mutex_unlock(&l->mu);
@@ -322,18 +366,13 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 				size_t ncap = cap ? cap * 2 : 64;
 				log_io_t *nop = realloc(ops, ncap * sizeof *ops);
 
-				if (!nop) {
-					/* Leave the work for the next round. */
-					nwk = i;
-					goto writes;
-				}
+				if (!nop)
+					goto short_of_memory;
 				ops = nop;
 				cap = ncap;
 			}
-			if (chunk_encode(c)) {
-				nwk = i;
-				goto writes;
-			}
+			if (chunk_encode(c))
+				goto short_of_memory;
 			ops[nops++] = (log_io_t){.type = LOG_IO_WRITE,
 						 .fd = k->fd,
 						 .buf = c->buf,
@@ -355,8 +394,15 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 					       .off = (off_t)c->tidx_first * LOG_TINDEX_ENTRY_SIZE};
 		}
 		k->op_n = nops - k->op_first;
+		continue;
+	short_of_memory:
+		/* Leave this log and the rest for the next round. */
+		nops = k->op_first;
+		for (size_t j = i; j < nwk; j++)
+			requeue(&wk[j]);
+		nwk = i;
+		break;
 	}
-writes:
 	if (nops)
 		log__ring_run(w->ring, ops, nops);
 	for (size_t i = 0; i < nwk; i++)
