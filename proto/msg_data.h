@@ -265,12 +265,6 @@ tern_err_t proto_fetch_resp_decode(proto_reader_t *r, int16_t version, proto_fet
 /* Writes the whole response into b, records copied. */
 void proto_fetch_resp_encode(proto_buf_t *b, int16_t version, const proto_fetch_resp_t *m);
 
-/* One piece of a message sent as a gather list (struct iovec's shape). */
-typedef struct proto_iov {
-	const void *base;
-	size_t len;
-} proto_iov_t;
-
 /* How many pieces proto_fetch_resp_encode_iov() may need for m. */
 size_t proto_fetch_resp_iov_max(const proto_fetch_resp_t *m);
 

@@ -8,5 +8,6 @@
 #include "proto/api.h"
 #include "proto/msg_data.h"
 #include "proto/msg_admin.h"
+#include "proto/transport.h"
 
 #endif

@@ -19,8 +19,8 @@
 
 /* Caps on what a peer may make us allocate. */
 typedef struct proto_limits {
-	size_t max_frame; /* socket.request.max.bytes */
-	int32_t max_array; /* elements in one array */
+	size_t max_frame;   /* socket.request.max.bytes */
+	int32_t max_array;  /* elements in one array */
 	int32_t max_string; /* bytes in one string */
 } proto_limits_t;
 
@@ -33,7 +33,7 @@ typedef struct proto_arena_chunk proto_arena_chunk_t;
 typedef struct proto_arena {
 	proto_arena_chunk_t *head;
 	size_t used; /* bytes handed out */
-	size_t cap; /* refuse beyond this (0: no cap) */
+	size_t cap;  /* refuse beyond this (0: no cap) */
 } proto_arena_t;
 
 void proto_arena_init(proto_arena_t *a, size_t cap);
@@ -81,8 +81,8 @@ int16_t proto_rd_i16(proto_reader_t *r);
 int32_t proto_rd_i32(proto_reader_t *r);
 int64_t proto_rd_i64(proto_reader_t *r);
 uint32_t proto_rd_u32(proto_reader_t *r);
-bool proto_rd_bool(proto_reader_t *r); /* a byte other than 0 or 1 is an error */
-int32_t proto_rd_varint(proto_reader_t *r); /* zigzag */
+bool proto_rd_bool(proto_reader_t *r);	     /* a byte other than 0 or 1 is an error */
+int32_t proto_rd_varint(proto_reader_t *r);  /* zigzag */
 int64_t proto_rd_varlong(proto_reader_t *r); /* zigzag */
 uint32_t proto_rd_uvarint(proto_reader_t *r);
 void proto_rd_uuid(proto_reader_t *r, uint8_t out[16]);
@@ -115,6 +115,12 @@ void *proto_rd_alloc(proto_reader_t *r, int32_t n, size_t size);
 
 /* Skips a flexible version's tagged-field section. */
 void proto_rd_tagged_fields(proto_reader_t *r);
+
+/* One piece of a message sent as a gather list (struct iovec's shape). */
+typedef struct proto_iov {
+	const void *base;
+	size_t len;
+} proto_iov_t;
 
 /* A growable output buffer. Writes after an allocation failure are no-ops
  * and set oom; check it once at the end. */
@@ -156,7 +162,7 @@ void proto_wr_bytes(proto_buf_t *b, proto_bytes_t v);
 void proto_wr_nbytes(proto_buf_t *b, proto_bytes_t v);
 void proto_wr_cbytes(proto_buf_t *b, proto_bytes_t v);
 void proto_wr_ncbytes(proto_buf_t *b, proto_bytes_t v);
-void proto_wr_array_len(proto_buf_t *b, int32_t n); /* -1: null */
+void proto_wr_array_len(proto_buf_t *b, int32_t n);  /* -1: null */
 void proto_wr_carray_len(proto_buf_t *b, int32_t n); /* -1: null */
 /* An empty tagged-field section. */
 void proto_wr_tagged_fields(proto_buf_t *b);
