@@ -444,8 +444,8 @@ tern_err_t broker_topic_resolve(const broker_config_t *b, const tern_conf_kv_t *
 		return err;
 	err = tern_conf_inherit(&broker_topic_table, &t, &broker_config_table, b, errstr, errlen);
 	for (i = 0; i < n && !err; i++)
-		err = tern_conf_set(&broker_topic_table, &t, overrides[i].key, overrides[i].value,
-				    errstr, errlen);
+		err = tern_conf_table_set(&broker_topic_table, &t, overrides[i].key,
+					  overrides[i].value, errstr, errlen);
 	if (!err)
 		*out = t;
 	tern_conf_free(&broker_topic_table, &t);

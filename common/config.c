@@ -420,7 +420,7 @@ static tern_err_t set(const tern_conf_table_t *t, void *obj, const char *key, co
 	return TERN_OK;
 }
 
-tern_err_t tern_conf_set(const tern_conf_table_t *t, void *obj, const char *key, const char *value,
+tern_err_t tern_conf_table_set(const tern_conf_table_t *t, void *obj, const char *key, const char *value,
 			 char *errstr, size_t errlen)
 {
 	return set(t, obj, key, value, false, errstr, errlen);
@@ -507,7 +507,7 @@ tern_err_t tern_conf_format(const tern_conf_entry_t *e, const void *obj, char **
 	return TERN_OK;
 }
 
-tern_err_t tern_conf_get(const tern_conf_table_t *t, const void *obj, const char *key, char **out)
+tern_err_t tern_conf_table_get(const tern_conf_table_t *t, const void *obj, const char *key, char **out)
 {
 	const tern_conf_entry_t *e = tern_conf_find(t, key);
 

@@ -165,16 +165,16 @@ const tern_conf_entry_t *tern_conf_find(const tern_conf_table_t *t, const char *
  *   unknown key 'foo.bar'
  *   flush.policy: 'fast' is not one of sync, async
  *   num.partitions: -3 is below the minimum 1 */
-tern_err_t tern_conf_set(const tern_conf_table_t *t, void *obj, const char *key, const char *value,
+tern_err_t tern_conf_table_set(const tern_conf_table_t *t, void *obj, const char *key, const char *value,
 			 char *errstr, size_t errlen);
 
-/* tern_conf_set() for a process that is running: refuses a key without
+/* tern_conf_table_set() for a process that is running: refuses a key without
  * TERN_CONF_DYNAMIC ("log.dirs cannot change at run time; restart with the
  * new value"). */
 tern_err_t tern_conf_alter(const tern_conf_table_t *t, void *obj, const char *key,
 			   const char *value, char *errstr, size_t errlen);
 
-/* The value of entry e in obj as text, in the form tern_conf_set() takes
+/* The value of entry e in obj as text, in the form tern_conf_table_set() takes
  * back (true/false, decimal integers, the shortest double that reads back
  * the same, the enum's own spelling, list items joined with ","). *out is
  * malloc()ed; the caller frees it. _INVALID_ARG when an enum field holds
@@ -183,7 +183,7 @@ tern_err_t tern_conf_format(const tern_conf_entry_t *e, const void *obj, char **
 
 /* tern_conf_format() by key (DescribeConfigs): _INVALID_ARG for an unknown
  * key. */
-tern_err_t tern_conf_get(const tern_conf_table_t *t, const void *obj, const char *key, char **out);
+tern_err_t tern_conf_table_get(const tern_conf_table_t *t, const void *obj, const char *key, char **out);
 
 /* Sets every entry of child that names an inherited key to the current value
  * of that key in parent (a topic's defaults from the broker's settings).

@@ -76,7 +76,11 @@ extern "C" {
 	X(_TIMED_OUT, -1004, 0, "Timed out")                                                       \
 	X(_UNSUPPORTED, -1005, 0, "Not supported by this kernel or build")                         \
 	X(_STATE, -1006, 0, "Operation not valid in this state")                                   \
-	X(_CLOSED, -1007, 0, "Object is closed")
+	X(_CLOSED, -1007, 0, "Object is closed")                                                   \
+	X(_QUEUE_FULL, -1008, 0, "Producer buffer full (buffer.memory) for max.block.ms")          \
+	X(_MSG_TIMED_OUT, -1009, 0, "Record not delivered within delivery.timeout.ms")             \
+	X(_DESTROY, -1010, 0, "Producer destroyed before the record was delivered")                \
+	X(_FATAL, -1011, 0, "Fatal producer error: the producer must be recreated")
 
 typedef enum tern_err {
 #define TERN__ERR_ENUM(name, code, retriable, text) TERN_ERR_##name = (code),

@@ -26,7 +26,7 @@ static void teardown_broker(void)
 
 static void set_ok(const char *key, const char *value)
 {
-	tern_err_t e = tern_conf_set(&broker_config_table, &b, key, value, err, sizeof err);
+	tern_err_t e = tern_conf_table_set(&broker_config_table, &b, key, value, err, sizeof err);
 
 	ck_assert_msg(e == TERN_OK, "%s=%s: %s", key, value, err);
 }
@@ -36,7 +36,7 @@ static void set_fails(const char *key, const char *value, const char *want)
 	tern_err_t e;
 
 	err[0] = '\0';
-	e = tern_conf_set(&broker_config_table, &b, key, value, err, sizeof err);
+	e = tern_conf_table_set(&broker_config_table, &b, key, value, err, sizeof err);
 	ck_assert_msg(e == TERN_ERR_INVALID_CONFIG, "%s=%s gave %d", key, value, e);
 	ck_assert_str_eq(err, want);
 }
@@ -120,7 +120,7 @@ static void assert_defaults(const want_default_t *w, size_t n)
 	for (i = 0; i < n; i++) {
 		char *s = NULL;
 
-		ck_assert_msg(tern_conf_get(&broker_config_table, &b, w[i].key, &s) == TERN_OK,
+		ck_assert_msg(tern_conf_table_get(&broker_config_table, &b, w[i].key, &s) == TERN_OK,
 			      "no key %s", w[i].key);
 		ck_assert_msg(strcmp(s, w[i].value) == 0, "%s defaults to '%s', want '%s'",
 			      w[i].key, s, w[i].value);

@@ -83,7 +83,7 @@ static void teardown_demo(void)
 /* Sets key=value, which must succeed. */
 static void set_ok(const char *key, const char *value)
 {
-	tern_err_t e = tern_conf_set(&demo_table, &d, key, value, err, sizeof err);
+	tern_err_t e = tern_conf_table_set(&demo_table, &d, key, value, err, sizeof err);
 
 	ck_assert_msg(e == TERN_OK, "%s=%s: %s", key, value, err);
 }
@@ -94,7 +94,7 @@ static void set_fails(const char *key, const char *value, const char *want)
 	tern_err_t e;
 
 	err[0] = '\0';
-	e = tern_conf_set(&demo_table, &d, key, value, err, sizeof err);
+	e = tern_conf_table_set(&demo_table, &d, key, value, err, sizeof err);
 	ck_assert_msg(e == TERN_ERR_INVALID_CONFIG, "%s=%s gave %d", key, value, e);
 	ck_assert_str_eq(err, want);
 }
@@ -103,7 +103,7 @@ static void assert_get(const char *key, const char *want)
 {
 	char *s = NULL;
 
-	ck_assert_int_eq(tern_conf_get(&demo_table, &d, key, &s), TERN_OK);
+	ck_assert_int_eq(tern_conf_table_get(&demo_table, &d, key, &s), TERN_OK);
 	ck_assert_str_eq(s, want);
 	free(s);
 }
@@ -266,7 +266,7 @@ START_TEST(test_enum_values_and_errors)
 	ck_assert_int_eq(d.mode, MODE_SYNC);
 	/* A field written by hand with no value of its enum has no text. */
 	d.mode = 42;
-	ck_assert_int_eq(tern_conf_get(&demo_table, &d, "flush.policy", &s), TERN_ERR__INVALID_ARG);
+	ck_assert_int_eq(tern_conf_table_get(&demo_table, &d, "flush.policy", &s), TERN_ERR__INVALID_ARG);
 	ck_assert_ptr_null(s);
 }
 END_TEST
@@ -329,10 +329,10 @@ START_TEST(test_errstr_optional_and_truncated)
 {
 	char small[12];
 
-	ck_assert_int_eq(tern_conf_set(&demo_table, &d, "num.partitions", "0", NULL, 0),
+	ck_assert_int_eq(tern_conf_table_set(&demo_table, &d, "num.partitions", "0", NULL, 0),
 			 TERN_ERR_INVALID_CONFIG);
 	memset(small, 'z', sizeof small);
-	ck_assert_int_eq(tern_conf_set(&demo_table, &d, "num.partitions", "0", small, sizeof small),
+	ck_assert_int_eq(tern_conf_table_set(&demo_table, &d, "num.partitions", "0", small, sizeof small),
 			 TERN_ERR_INVALID_CONFIG);
 	ck_assert_str_eq(small, "num.partiti");
 }
@@ -403,7 +403,7 @@ START_TEST(test_get_round_trip)
 	assert_get("demo.name", "a b");
 	assert_get("demo.tags", "p,q");
 	assert_get("debug", "net,log");
-	ck_assert_int_eq(tern_conf_get(&demo_table, &d, "foo", &s), TERN_ERR__INVALID_ARG);
+	ck_assert_int_eq(tern_conf_table_get(&demo_table, &d, "foo", &s), TERN_ERR__INVALID_ARG);
 	ck_assert_ptr_null(s);
 
 	ck_assert_int_eq(tern_conf_init(&demo_table, &copy, err, sizeof err), TERN_OK);
@@ -412,7 +412,7 @@ START_TEST(test_get_round_trip)
 		char *a, *b;
 
 		ck_assert_int_eq(tern_conf_format(e, &d, &a), TERN_OK);
-		ck_assert_int_eq(tern_conf_set(&demo_table, &copy, e->name, a, err, sizeof err),
+		ck_assert_int_eq(tern_conf_table_set(&demo_table, &copy, e->name, a, err, sizeof err),
 				 TERN_OK);
 		ck_assert_int_eq(tern_conf_format(e, &copy, &b), TERN_OK);
 		ck_assert_str_eq(a, b);
@@ -482,7 +482,7 @@ START_TEST(test_inherit_copies_parent_values)
 	set_ok("num.partitions", "12");
 	set_ok("flush.policy", "async");
 	set_ok("demo.name", "parent");
-	ck_assert_int_eq(tern_conf_set(&child_table, &c, "own", "7", err, sizeof err), TERN_OK);
+	ck_assert_int_eq(tern_conf_table_set(&child_table, &c, "own", "7", err, sizeof err), TERN_OK);
 	ck_assert_int_eq(tern_conf_inherit(&child_table, &c, &demo_table, &d, err, sizeof err),
 			 TERN_OK);
 	ck_assert_int_eq(c.count, 12);
