@@ -593,9 +593,12 @@ tern_err_t log_truncate(log_t *l, int64_t offset, int64_t *new_end)
 			l->hwm = l->leo;
 		l->recovery_point = log__active(l)->base;
 		log__active(l)->created_ms = log__now_ms(l->dir);
-		if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo))
-			err = log__persist_epochs(l);
 	}
+	/* Always, as Kafka's truncateTo: a former leader may hold an epoch that
+	 * starts at its log end with no record in it, which would answer
+	 * OffsetForLeaderEpoch for an epoch the new leader never had. */
+	if (log_epoch_cache_truncate_from_end(&l->epochs, offset < l->leo ? l->leo : offset))
+		err = log__persist_epochs(l);
 	if (new_end)
 		*new_end = l->leo;
 out:

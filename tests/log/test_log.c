@@ -417,6 +417,26 @@ START_TEST(truncate_and_continue)
 }
 END_TEST
 
+/* Kafka's truncateTo drops an empty epoch at the log end even when no byte
+ * is cut: a deposed leader must not keep answering for it. */
+START_TEST(truncate_at_end_drops_empty_epoch)
+{
+	log_dir_t *d = open_dir();
+	log_config_t cfg = small_cfg();
+	log_t *l = open_log(d, &cfg);
+	int64_t end;
+
+	append_n(l, 2, 3, 40, 0); /* epoch 3 */
+	ck_assert_int_eq(log_wait_durable(l, 6, 10000), TERN_OK);
+	ck_assert_int_eq(log_assign_epoch(l, 9, 6), TERN_OK);
+	ck_assert_int_eq(log_latest_epoch(l), 9);
+	ck_assert_int_eq(log_truncate(l, 6, &end), TERN_OK);
+	ck_assert_int_eq(end, 6);
+	ck_assert_int_eq(log_latest_epoch(l), 3);
+	log_dir_close(d);
+}
+END_TEST
+
 START_TEST(truncate_fully)
 {
 	log_dir_t *d = open_dir();
@@ -630,6 +650,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, retention_by_size);
 	tcase_add_test(tc, retention_by_time);
 	tcase_add_test(tc, truncate_and_continue);
+	tcase_add_test(tc, truncate_at_end_drops_empty_epoch);
 	tcase_add_test(tc, truncate_fully);
 	tcase_add_test(tc, follower_append_keeps_offsets);
 	tcase_add_test(tc, corrupt_closed_segment_not_served);
