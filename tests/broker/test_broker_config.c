@@ -120,7 +120,8 @@ static void assert_defaults(const want_default_t *w, size_t n)
 	for (i = 0; i < n; i++) {
 		char *s = NULL;
 
-		ck_assert_msg(tern_conf_table_get(&broker_config_table, &b, w[i].key, &s) == TERN_OK,
+		ck_assert_msg(tern_conf_table_get(&broker_config_table, &b, w[i].key, &s) ==
+				  TERN_OK,
 			      "no key %s", w[i].key);
 		ck_assert_msg(strcmp(s, w[i].value) == 0, "%s defaults to '%s', want '%s'",
 			      w[i].key, s, w[i].value);

@@ -1,0 +1,257 @@
+/* broker/broker_int.h: what the parts of ternd share: the broker, its topics
+ * and partitions, the request context handlers get, and the functions each
+ * file of broker/ offers the others. Private to broker/. */
+#ifndef TERN_BROKER_BROKER_INT_H
+#define TERN_BROKER_BROKER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/broker.h"
+#include "broker/config.h"
+#include "isr/isr.h"
+#include "log/log.h"
+#include "proto/proto.h"
+
+#define BK_OFFSETS_TOPIC "__consumer_offsets"
+#define BK_TICK_MS	 50 /* timer granularity: produce timeouts, long polls */
+#define BK_IDEM_BATCHES	 5  /* sequence ranges kept per producer (KIP-98) */
+
+/* Logs a line on stderr: level is 'E', 'W' or 'I'; id a short stable tag. */
+void bk_log(char level, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------------ */
+/* Idempotent producers (KAFKA-REFERENCE.md §4)                               */
+
+/* One appended batch of a producer: its sequence range and offsets. */
+typedef struct bk_idem_batch {
+	int32_t first_seq, last_seq;
+	int64_t base_offset, last_offset;
+} bk_idem_batch_t;
+
+/* A producer's state on one partition. Invariant: the n batches (n <=
+ * BK_IDEM_BATCHES) are in append order, oldest first, ring-ordered from
+ * head, all of epoch `epoch`. */
+typedef struct bk_idem_producer {
+	int64_t pid;
+	int16_t epoch;
+	int n, head;
+	bk_idem_batch_t b[BK_IDEM_BATCHES];
+} bk_idem_producer_t;
+
+typedef struct bk_idem {
+	bk_idem_producer_t *p; /* sorted by pid */
+	size_t n, cap;
+} bk_idem_t;
+
+/* What to do with a batch of producer (pid, epoch, seq range). */
+typedef enum bk_idem_verdict {
+	BK_IDEM_APPEND,	   /* new, in sequence: append it and bk_idem_record() */
+	BK_IDEM_DUPLICATE, /* an exact repeat: answer with *dup's offsets */
+	BK_IDEM_REFUSE,	   /* answer with *err */
+} bk_idem_verdict_t;
+
+bk_idem_verdict_t bk_idem_check(const bk_idem_t *s, const log_batch_hdr_t *h, bk_idem_batch_t *dup,
+				tern_err_t *err);
+/* Records an appended batch; _NOMEM leaves s unchanged. */
+tern_err_t bk_idem_record(bk_idem_t *s, const log_batch_hdr_t *h, int64_t base_offset);
+void bk_idem_free(bk_idem_t *s);
+/* Rebuilds s from every batch header of l (recovery). */
+tern_err_t bk_idem_rebuild(bk_idem_t *s, log_t *l, char *errstr, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Topics and partitions                                                      */
+
+struct bk_pslot;
+
+/* A produce request's partition waiting for its records to be acknowledged.
+ * in_isr: handed to isr_produce_wait(); otherwise still waiting for the
+ * log's LEO (as isr knows it) to reach end_offset. */
+typedef struct bk_wait {
+	uint64_t token;
+	int64_t end_offset;
+	int64_t deadline_ms;
+	int16_t acks;
+	bool in_isr;
+	struct bk_pslot *slot;
+} bk_wait_t;
+
+typedef struct bk_topic bk_topic_t;
+
+/* One partition this broker leads.
+ * Locks: append_mu serialises the appends (idempotence check, log_append,
+ * recording) so that offsets follow the order of the checks; mu guards isr,
+ * waits and idem and is taken inside append_mu, and alone by the log's
+ * completion callback (a writer thread). Neither is held across a wait for
+ * another thread, except log_append()'s own back-pressure under append_mu.
+ * Invariants: isr.leo <= log_end_offset(log); every wait's token is unique;
+ * a wait with !in_isr has end_offset > isr.leo when mu is released. */
+typedef struct bk_part {
+	broker_t *broker;
+	bk_topic_t *topic;
+	int32_t index;
+	log_t *log;
+	pthread_mutex_t append_mu;
+	pthread_mutex_t mu;
+	isr_partition_t isr;
+	bk_wait_t *waits;
+	size_t nwaits, wcap;
+	bk_idem_t idem;
+} bk_part_t;
+
+/* A topic. Guarded by the broker's topics_lock: read to use, write to
+ * change (create, delete, alter). overrides are the topic's own config
+ * keys (malloc()ed strings, in the order they were set); cfg is what they
+ * resolve to over the broker's settings. */
+struct bk_topic {
+	char *name;
+	int32_t npart;
+	int16_t rf;
+	bool internal;
+	tern_conf_kv_t *overrides;
+	size_t noverrides;
+	broker_topic_config_t cfg;
+	int32_t *epochs; /* leader epoch of each partition */
+	bk_part_t **parts;
+};
+
+/* A fetch waiting for data (long poll). */
+typedef struct bk_fetch bk_fetch_t;
+
+struct broker {
+	const broker_config_t *cfg;
+	char *data_dir;
+	char *meta_path;
+	char cluster_id[40];
+	log_dir_t *dir;
+
+	/* Guards topics and the metadata file; see bk_topic. */
+	pthread_rwlock_t topics_lock;
+	bk_topic_t **topics;
+	size_t ntopics, tcap;
+
+	/* Producer ids: next_pid is handed out; pid_limit is the end of the
+	 * block written to the metadata file, so that ids stay unique across
+	 * restarts (a new block is taken before any id of it is given). */
+	pthread_mutex_t pid_mu;
+	int64_t next_pid, pid_limit;
+
+	proto_server_t **servers;
+	char **listeners;
+	size_t nservers;
+	pthread_t *workers;
+	size_t nworkers;
+	pthread_t timer;
+	bool timer_started;
+	atomic_bool stopping;
+
+	/* Parked fetches and the timer thread's wake-up. */
+	pthread_mutex_t park_mu;
+	pthread_cond_t park_cond;
+	bk_fetch_t *parked;
+	bool kick;
+	atomic_uint_fast64_t token_seq; /* produce wait tokens */
+};
+
+/* The topic called name (len bytes), or NULL. topics_lock held. */
+bk_topic_t *bk_topic_find(broker_t *b, const char *name, size_t len);
+/* The partition, or NULL. topics_lock held. */
+bk_part_t *bk_part_find(broker_t *b, proto_str_t topic, int32_t partition);
+
+/* Creates a topic: opens its logs, leads every partition at epoch 0 and
+ * writes the metadata file. topics_lock held for writing. why gets Kafka's
+ * error message. */
+tern_err_t bk_topic_create(broker_t *b, const char *name, int32_t npart, int16_t rf,
+			   const tern_conf_kv_t *overrides, size_t noverrides, bool internal,
+			   char *why, size_t whylen);
+/* Deletes a topic, its logs and its metadata. topics_lock held for writing. */
+tern_err_t bk_topic_delete(broker_t *b, bk_topic_t *t);
+/* Replaces a topic's overrides (already checked by broker_topic_resolve()):
+ * applies them to its open logs and state machines and writes the metadata
+ * file. Takes ownership of ov (n malloc()ed pairs) on success. topics_lock
+ * held for writing. */
+tern_err_t bk_topic_set_overrides(broker_t *b, bk_topic_t *t, tern_conf_kv_t *ov, size_t n,
+				  char *why, size_t whylen);
+void bk_overrides_free(tern_conf_kv_t *ov, size_t n);
+
+/* Writes the metadata file from memory. topics_lock held for writing (or
+ * before the workers start). */
+tern_err_t bk_meta_save(broker_t *b);
+/* Reads the metadata file, opens every partition with a new leader epoch
+ * and writes the file back. At start-up. */
+tern_err_t bk_meta_load(broker_t *b, char *errstr, size_t errlen);
+/* Closes every partition (logs flushed and closed) and frees the topics. */
+tern_err_t bk_topics_close(broker_t *b);
+
+/* The isr/ configuration of a topic. */
+void bk_isr_config(const broker_t *b, const broker_topic_config_t *t, isr_config_t *out);
+
+/* Carries out what an isr/ event decided. p->mu held. */
+void bk_part_apply(broker_t *b, bk_part_t *p, const isr_decisions_t *d);
+
+/* Adds a wait for w->end_offset (w->in_isr false) and catches up with the
+ * log's ends, which may answer it at once. p->mu held. */
+tern_err_t bk_part_add_wait(broker_t *b, bk_part_t *p, const bk_wait_t *w);
+
+/* Answers every wait of p with err (a deleted topic, shutdown). p->mu held. */
+void bk_part_fail_waits(bk_part_t *p, tern_err_t err);
+
+/* The timer's pass over p: isr_tick and the deadlines of waits not yet in
+ * isr. Takes p->mu. */
+void bk_part_tick(broker_t *b, bk_part_t *p, int64_t now);
+
+/* Wakes the timer thread: a HWM moved, a fetch was parked, shutdown. */
+void bk_kick(broker_t *b);
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                   */
+
+/* One request being handled. */
+typedef struct bk_req {
+	broker_t *b;
+	proto_server_t *srv;
+	proto_srv_msg_t *msg;
+	proto_req_hdr_t hdr;
+	proto_reader_t rd; /* positioned at the body */
+	proto_arena_t *arena;
+	proto_limits_t *lim;
+} bk_req_t;
+
+/* Encodes the response header into out (proto_buf_init()ed). */
+void bk_resp_begin(const bk_req_t *q, proto_buf_t *out);
+/* Sends out (header and body) as the answer to q->msg and frees out. */
+void bk_resp_send(const bk_req_t *q, proto_buf_t *out);
+/* Answers a request whose body cannot be read or whose version Tern does
+ * not speak: the response header and the INT16 err (docs/broker.md). */
+void bk_reply_error(const bk_req_t *q, tern_err_t err);
+
+/* Handlers. Each answers q->msg (or drops it, or takes it over for a later
+ * answer: produce, fetch) and leaves q's arena for the caller to free
+ * unless it says otherwise. */
+void bk_handle_metadata(bk_req_t *q);
+void bk_handle_create_topics(bk_req_t *q);
+void bk_handle_delete_topics(bk_req_t *q);
+void bk_handle_describe_configs(bk_req_t *q);
+void bk_handle_alter_configs(bk_req_t *q);
+void bk_handle_incremental_alter_configs(bk_req_t *q);
+/* Produce and Fetch may keep q's arena: they set q->arena to NULL then. */
+void bk_handle_produce(bk_req_t *q);
+void bk_handle_fetch(bk_req_t *q);
+void bk_handle_list_offsets(bk_req_t *q);
+void bk_handle_init_producer_id(bk_req_t *q);
+
+/* Answers one partition of a produce request: err, and on success the base
+ * offset of its records. Each slot is answered once; the last answer sends
+ * the response. Any thread; p->mu of the slot's partition may be held. */
+void bk_pslot_answer(struct bk_pslot *s, tern_err_t err, int64_t base_offset);
+
+/* The log's completion callback of every leader append (opaque: the
+ * bk_part_t). Runs on a writer thread; takes p->mu. */
+void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t last_offset);
+
+/* Parked fetches: the timer thread retries them; shutdown answers them. */
+void bk_fetch_retry_parked(broker_t *b, bool force);
+
+#endif
