@@ -1,6 +1,6 @@
 /* producer/producer_int.h: the producer's private types, shared by the
- * files of producer/: the configuration struct its table fills, the conf
- * object, the partitioner, and the producer's state. */
+ * files of producer/: the checks across its keys, the partitioner, and the
+ * producer's state. */
 #ifndef TERN_PRODUCER_INT_H
 #define TERN_PRODUCER_INT_H
 
@@ -10,55 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/client.h"
 #include "common/config.h"
 #include "log/log.h"
 #include "proto/proto.h"
 #include "tern/producer.h"
 
 /* ------------------------------------------------------------------------ */
-/* Configuration                                                              */
-
-enum prod_partitioner {
-	PROD_PARTITIONER_MURMUR2_RANDOM = 0, /* Kafka's Java client: sticky for null keys */
-	PROD_PARTITIONER_MURMUR2 = 1,	     /* librdkafka's: null keys hash as empty */
-};
-
-/* The producer's settings, filled from prod_config_table. */
-typedef struct prod_config {
-	tern_conf_list_t bootstrap_servers;
-	int acks; /* -1, 0 or 1 */
-	bool enable_idempotence;
-	int32_t linger_ms;
-	int32_t batch_size;
-	int compression_type; /* LOG_CODEC_NONE or LOG_CODEC_ZSTD */
-	int32_t compression_level;
-	int64_t buffer_memory;
-	int64_t max_block_ms;
-	int32_t retries;
-	int32_t retry_backoff_ms;
-	int32_t delivery_timeout_ms;
-	int32_t request_timeout_ms;
-	int32_t max_in_flight;
-	char *client_id;
-	int32_t message_max_bytes;
-	int partitioner;
-	int32_t metadata_max_age_ms;
-	int32_t connection_setup_timeout_ms;
-	int32_t log_level;
-} prod_config_t;
-
-extern const tern_conf_table_t prod_config_table;
-
-/* The public conf: the producer's struct, which keys were set explicitly
- * (Kafka disables idempotence quietly when it was not asked for and other
- * keys conflict with it), and the log callback. When the consumer lands
- * its struct joins this one and tern_conf_set() offers a key to both. */
-struct tern_conf {
-	prod_config_t prod;
-	bool idempotence_set;
-	tern_log_cb *log_cb;
-	void *log_opaque;
-};
+/* Configuration (prod_config_t, its table and the conf object: client/)      */
 
 /* The checks across keys, made by tern_producer_new(): fills *out (a copy
  * of c with idempotence resolved) or returns INVALID_CONFIG with the

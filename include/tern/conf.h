@@ -1,8 +1,10 @@
 /* tern/conf.h: the configuration object of libtern's clients. One
- * tern_conf_t is shared by the producer (tern/producer.h) and, when it
- * lands, the consumer: keys and values are Kafka's and librdkafka's names,
- * checked when they are set, and the client that takes the conf applies
- * the keys of its own scope (docs/producer.md lists the producer's). */
+ * tern_conf_t serves the producer (tern/producer.h) and the consumer
+ * (tern/consumer.h): keys and values are Kafka's and librdkafka's names,
+ * checked when they are set against every scope that knows the key, and
+ * the client that takes the conf applies the keys of its own scope
+ * (docs/producer.md and docs/consumer.md list them). A key of the other
+ * scope is kept and ignored. */
 #ifndef TERN_CONF_H
 #define TERN_CONF_H
 
@@ -27,9 +29,9 @@ enum tern_log_level {
 
 /* Where libtern's log lines go: level (enum tern_log_level), a short stable
  * id ("METADATA", "RETRY", ...) and the line, without a newline. Called
- * from libtern's own threads (the producer's sender thread) and from the
- * thread in tern_producer_new(); it must not call back into the client
- * that logs. libtern never prints: without a callback lines are dropped. */
+ * from libtern's own threads (the producer's sender thread, the consumer's
+ * fetcher thread) and from the threads that call into the client; it must
+ * not call back into the client that logs. libtern never prints: without a callback lines are dropped. */
 typedef void(tern_log_cb)(void *opaque, int level, const char *id, const char *line);
 
 /* A new conf with every key at its default; NULL when memory is short. */

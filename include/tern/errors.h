@@ -80,7 +80,9 @@ extern "C" {
 	X(_QUEUE_FULL, -1008, 0, "Producer buffer full (buffer.memory) for max.block.ms")          \
 	X(_MSG_TIMED_OUT, -1009, 0, "Record not delivered within delivery.timeout.ms")             \
 	X(_DESTROY, -1010, 0, "Producer destroyed before the record was delivered")                \
-	X(_FATAL, -1011, 0, "Fatal producer error: the producer must be recreated")
+	X(_FATAL, -1011, 0, "Fatal producer error: the producer must be recreated")               \
+	X(_PARTITION_EOF, -1012, 0, "Reached the end of the partition (its high-water mark)")      \
+	X(_NO_OFFSET, -1013, 0, "No offset committed and no reset policy applies")
 
 typedef enum tern_err {
 #define TERN__ERR_ENUM(name, code, retriable, text) TERN_ERR_##name = (code),

@@ -22,6 +22,7 @@
 
 #include "tern/conf.h"
 #include "tern/errors.h"
+#include "tern/record.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,14 +34,6 @@ typedef struct tern_producer tern_producer_t;
  * does (toPositive(murmur2(key)) % partitions), or for a null key a sticky
  * partition that changes each time its batch is closed. */
 #define TERN_PARTITION_ANY (-1)
-
-/* One record header. key is not NULL; value NULL is a null value. */
-typedef struct tern_header {
-	const char *key;
-	size_t key_len;
-	const void *value;
-	size_t value_len;
-} tern_header_t;
 
 /* The outcome of one record, borrowed for the callback's duration. */
 typedef struct tern_delivery {

@@ -1,0 +1,92 @@
+/* tests/consumer/test_examples.c: runs examples/produce and
+ * examples/consume (built against libtern.so, as users build them) against
+ * the fake broker: every record produced is printed once by the consumer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fake_broker.h"
+#include "testutil.h"
+
+#define URL "tcp://127.0.0.1:19751"
+#define N   300
+
+static const char *produce_exe, *consume_exe;
+
+/* Runs argv with stdout into out_path; returns its exit status. */
+static int run(char *const argv[], const char *out_path)
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+START_TEST(produce_then_consume_examples_round_trip)
+{
+	fake_broker_t *fb = fb_start(URL, "events", 2);
+	char *dir = tt_mkdtemp("examples"), out[512], line[256];
+	char *pargs[] = {(char *)produce_exe, URL, "events", "300", NULL};
+	char *cargs[] = {(char *)consume_exe, URL, "events", "example-group", NULL};
+	static char seen[N];
+	int lines = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(fb);
+	snprintf(out, sizeof(out), "%s/produce.out", dir);
+	ck_assert_int_eq(run(pargs, out), 0);
+	snprintf(out, sizeof(out), "%s/consume.out", dir);
+	ck_assert_int_eq(run(cargs, out), 0);
+	f = fopen(out, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		int part, i;
+		long long off;
+
+		ck_assert_int_eq(sscanf(line, "%d %lld message-%d", &part, &off, &i), 3);
+		ck_assert(i >= 0 && i < N && !seen[i]);
+		seen[i] = 1;
+		lines++;
+	}
+	fclose(f);
+	ck_assert_int_eq(lines, N);
+	/* The group's offsets were committed at close (enable.auto.commit). */
+	ck_assert_int_eq(
+	    fb_committed(fb, "example-group", 0) + fb_committed(fb, "example-group", 1), N);
+	tt_rmtree(dir);
+	free(dir);
+	fb_stop(fb);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *s = suite_create("examples");
+	TCase *tc = tcase_create("fake_broker");
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s PRODUCE_EXE CONSUME_EXE\n", argv[0]);
+		return 2;
+	}
+	produce_exe = argv[1];
+	consume_exe = argv[2];
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, produce_then_consume_examples_round_trip);
+	suite_add_tcase(s, tc);
+	return tt_run(s);
+}
