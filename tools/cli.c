@@ -1,6 +1,8 @@
 /* tools/cli.c: helpers shared by the commands of the `tern` CLI (see cli.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/cli.h"
@@ -188,4 +190,99 @@ void cli_put_json_bytes(FILE *f, const uint8_t *p, size_t len)
 void cli_put_json_str(FILE *f, const char *s)
 {
 	cli_put_json_bytes(f, (const uint8_t *)s, strlen(s));
+}
+
+bool cli_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+tern_conf_t *cli_conf_new(const char *cmd, const char *bootstrap, int *status)
+{
+	tern_conf_t *conf = tern_conf_new();
+	char why[512];
+
+	*status = CLI_EXIT_FAIL;
+	if (!conf) {
+		cli_error(cmd, "out of memory");
+		return NULL;
+	}
+	if (tern_conf_set(conf, "socket.connection.setup.timeout.ms", CLI_CONNECT_TIMEOUT_MS, why,
+			  sizeof why) != TERN_OK ||
+	    tern_conf_set(conf, "client.id", "tern-cli", why, sizeof why) != TERN_OK) {
+		cli_error(cmd, "%s", why);
+		tern_conf_destroy(conf);
+		return NULL;
+	}
+	if (tern_conf_set(conf, "bootstrap.servers", bootstrap, why, sizeof why) != TERN_OK) {
+		*status = cli_usage_error(cmd, "bad -b/--bootstrap: %s", why);
+		tern_conf_destroy(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+tern_admin_t *cli_admin_new(const char *cmd, const char *bootstrap, int *status)
+{
+	tern_conf_t *conf = cli_conf_new(cmd, bootstrap, status);
+	tern_admin_t *a;
+	char why[512];
+
+	if (!conf)
+		return NULL;
+	a = tern_admin_new(conf, why, sizeof why);
+	if (!a) {
+		cli_error(cmd, "cannot start the admin client: %s", why);
+		tern_conf_destroy(conf);
+	}
+	return a;
+}
+
+void cli_report(const char *cmd, tern_err_t err, const char *errstr, const char *bootstrap)
+{
+	const char *hint = NULL;
+
+	cli_error(cmd, "%s", errstr);
+	switch (err) {
+	case TERN_ERR_NETWORK_EXCEPTION:
+	case TERN_ERR_REQUEST_TIMED_OUT:
+		fprintf(stderr,
+			"Is ternd running at %s? Start one with 'ternd --dev', or name a running "
+			"broker with -b tcp://HOST:PORT.\n",
+			bootstrap);
+		return;
+	case TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+		hint = "'tern topic list' lists the topics; 'tern topic create NAME' makes one.";
+		break;
+	case TERN_ERR_TOPIC_ALREADY_EXISTS:
+		hint =
+		    "Choose another name, or delete the topic first with 'tern topic delete NAME'.";
+		break;
+	case TERN_ERR_INVALID_TOPIC_EXCEPTION:
+		hint = "A topic name is 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' and '-' "
+		       "(not '.' or '..').";
+		break;
+	case TERN_ERR_INVALID_CONFIG:
+		hint = "docs/configuration.md lists the topic keys, their values and ranges.";
+		break;
+	case TERN_ERR_INVALID_REPLICATION_FACTOR:
+		hint = "The replication factor is at most the number of brokers ('tern cluster "
+		       "status' lists them).";
+		break;
+	case TERN_ERR_INVALID_PARTITIONS:
+		hint = "Give --partitions between 1 and 10000.";
+		break;
+	default:
+		break;
+	}
+	if (hint)
+		fprintf(stderr, "%s\n", hint);
 }

@@ -1,12 +1,16 @@
 /* tools/cli.h: what the commands of the `tern` CLI share: the command table
- * entry, exit statuses, error reporting, option parsing and the printing of
- * record bytes as text or JSON. Private to tools/. */
+ * entry, exit statuses, error reporting, option parsing, the printing of
+ * record bytes as text or JSON, and the connection to brokers (-b) of the
+ * commands that talk to them. Private to tools/. */
 #ifndef TERN_TOOLS_CLI_H
 #define TERN_TOOLS_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "tern/admin.h"
 
 /* Exit statuses of every command. */
 enum {
@@ -51,7 +55,44 @@ void cli_put_json_bytes(FILE *f, const uint8_t *p, size_t len);
 /* cli_put_json_bytes() for a NUL-terminated string. */
 void cli_put_json_str(FILE *f, const char *s);
 
+/* ------------------------------------------------------------------------ */
+/* Commands that talk to brokers                                              */
+
+#define CLI_DEFAULT_BOOTSTRAP "tcp://127.0.0.1:9700"
+
+/* How long a command waits for a broker to accept its connection before
+ * it says the broker cannot be reached (socket.connection.setup.timeout.ms;
+ * libtern's default of 10 s is long for a command typed by hand). */
+#define CLI_CONNECT_TIMEOUT_MS "5000"
+
+/* The lines every such command's --help ends with. */
+#define CLI_BOOTSTRAP_HELP                                                                         \
+	"  -b, --bootstrap URL[,URL...]  brokers to ask first (default " CLI_DEFAULT_BOOTSTRAP     \
+	")\n"                                                                                      \
+	"  -h, --help                    print this help\n"
+
+/* A conf whose bootstrap.servers is bootstrap (a comma-separated list of
+ * tcp://HOST:PORT), with the CLI's connection timeout; NULL after
+ * reporting what is wrong, with the exit status in *status (CLI_EXIT_USAGE
+ * for a bad bootstrap). The caller owns the conf. */
+tern_conf_t *cli_conf_new(const char *cmd, const char *bootstrap, int *status);
+
+/* An admin client for bootstrap; NULL after reporting why not, with the
+ * exit status in *status. The caller owns it (tern_admin_destroy()). */
+tern_admin_t *cli_admin_new(const char *cmd, const char *bootstrap, int *status);
+
+/* Reports a failed libtern call: "tern <cmd>: <errstr>" and, on a second
+ * line, what to do about err (start a broker, list the topics, ...). */
+void cli_report(const char *cmd, tern_err_t err, const char *errstr, const char *bootstrap);
+
+/* Parses a whole decimal number in [min, max] into *out; false when s is
+ * not one. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+
 /* The commands. */
+extern const cli_command_t cli_topic_command;
+extern const cli_command_t cli_produce_command;
+extern const cli_command_t cli_cluster_command;
 extern const cli_command_t cli_dump_log_command;
 
 #endif
