@@ -351,6 +351,33 @@ tern_err_t log__seg_lru_take(log_dir_t *d, const char *logpath, log_segment_t *s
 }
 
 /* ------------------------------------------------------------------------ */
+/* Chunk buffers                                                              */
+
+uint8_t *log__buf_get(log_dir_t *d)
+{
+	uint8_t *buf = NULL;
+
+	pthread_mutex_lock(&d->pool_mu);
+	if (d->pool_n)
+		buf = d->pool[--d->pool_n];
+	pthread_mutex_unlock(&d->pool_mu);
+	return buf ? buf : malloc(LOG_CHUNK_BYTES);
+}
+
+void log__buf_put(log_dir_t *d, uint8_t *buf)
+{
+	if (!buf)
+		return;
+	pthread_mutex_lock(&d->pool_mu);
+	if (d->pool_n < d->pool_cap) {
+		d->pool[d->pool_n++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&d->pool_mu);
+	free(buf);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Open and close                                                             */
 
 static tern_err_t mkdirs(const char *path)
@@ -378,6 +405,10 @@ static void dir_free(log_dir_t *d)
 	for (int i = 0; i < d->nwriters; i++)
 		log__writer_stop(d->writers[i]);
 	free(d->writers);
+	while (d->pool_n)
+		free(d->pool[--d->pool_n]);
+	free(d->pool);
+	pthread_mutex_destroy(&d->pool_mu);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	pthread_mutex_destroy(&d->mu);
@@ -401,6 +432,7 @@ tern_err_t log_dir_open(const log_dir_opts_t *o, log_dir_t **out, char *errstr, 
 	d->lock_fd = -1;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_mutex_init(&d->fd_mu, NULL);
+	pthread_mutex_init(&d->pool_mu, NULL);
 	d->opts = *o;
 	if (d->opts.writer_threads <= 0)
 		d->opts.writer_threads = 1;
@@ -408,6 +440,15 @@ tern_err_t log_dir_open(const log_dir_opts_t *o, log_dir_t **out, char *errstr, 
 		d->opts.max_open_files = 1024;
 	if (!d->opts.max_pending_bytes)
 		d->opts.max_pending_bytes = 64u << 20;
+	/* Enough spare buffers for one log's full queue, at most 32 MiB. */
+	d->pool_cap = d->opts.max_pending_bytes / LOG_CHUNK_BYTES + 1;
+	if (d->pool_cap > 32)
+		d->pool_cap = 32;
+	d->pool = calloc(d->pool_cap, sizeof *d->pool);
+	if (!d->pool) {
+		err = TERN_ERR__NOMEM;
+		goto fail;
+	}
 	d->path = strdup(o->path);
 	d->opts.path = d->path;
 	if (!d->path) {

@@ -13,9 +13,6 @@
 
 #include "log/log_int.h"
 
-/* Queued appends are coalesced into chunks of up to this size. */
-#define CHUNK_BYTES (1u << 20)
-
 void log__fail(log_t *l, tern_err_t err, const char *fmt, ...)
 {
 	va_list ap;
@@ -203,8 +200,8 @@ static log_chunk_t *chunk_for(log_t *l, size_t len)
 	c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->cap = len > CHUNK_BYTES ? len : CHUNK_BYTES;
-	c->buf = malloc(c->cap);
+	c->cap = len > LOG_CHUNK_BYTES ? len : LOG_CHUNK_BYTES;
+	c->buf = c->cap == LOG_CHUNK_BYTES ? log__buf_get(l->dir) : malloc(c->cap);
 	if (!c->buf) {
 		free(c);
 		return NULL;

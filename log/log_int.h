@@ -12,6 +12,9 @@
 #include "log/log.h"
 #include "log/uring.h"
 
+/* Queued appends are coalesced into chunks of this size (larger batches get
+ * a chunk of their own). */
+#define LOG_CHUNK_BYTES	      (1u << 20)
 #define LOG_INDEX_ENTRY_SIZE  8	 /* relative offset u32, position u32 */
 #define LOG_TINDEX_ENTRY_SIZE 12 /* timestamp i64, relative offset u32 */
 #define LOG_CLEAN_MARKER      ".tern-clean-shutdown"
@@ -165,6 +168,13 @@ struct log_dir {
 	log_writer_t **writers;
 	int nwriters, next_writer;
 
+	/* Spare LOG_CHUNK_BYTES buffers: without them every round's freed
+	 * chunks go back to the kernel and the next appends fault them in and
+	 * zero them again (a third of an append's time, measured). */
+	pthread_mutex_t pool_mu;
+	uint8_t **pool;
+	size_t pool_n, pool_cap;
+
 	pthread_mutex_t fd_mu;		    /* open segment files (LRU), segment refs */
 	log_segment_t *lru_head, *lru_tail; /* most recently used first */
 	int lru_open;
@@ -185,6 +195,9 @@ int64_t log__mono_ms(void);
 log_dir_entry_t *log__dir_entry(log_dir_t *d, const char *name, bool create);
 void log__dir_register(log_dir_t *d, log_t *l);
 void log__dir_mark_unclean(log_dir_t *d);
+/* A LOG_CHUNK_BYTES buffer from the pool (or malloc), and its return. */
+uint8_t *log__buf_get(log_dir_t *d);
+void log__buf_put(log_dir_t *d, uint8_t *buf);
 /* Takes l out of d; with record, saves its offsets for the checkpoints. */
 void log__dir_unregister(log_dir_t *d, log_t *l, bool record);
 /* Opens seg's .log file when the LRU closed it and takes a reference;
@@ -266,7 +279,7 @@ void log__writer_stop(log_writer_t *w);
 void log__writer_add(log_writer_t *w, log_t *l);
 void log__writer_remove(log_writer_t *w, log_t *l);
 void log__writer_kick(log_writer_t *w);
-void log__chunk_free(log_chunk_t *c);
+void log__chunk_free(log_dir_t *d, log_chunk_t *c);
 
 /* log.c */
 /* <log dir>/leader-epoch-checkpoint, and writing the cache there. */

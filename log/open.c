@@ -488,7 +488,7 @@ void log__abandon(log_t *l)
 
 	for (c = l->pend_head; c; c = n) {
 		n = c->next;
-		log__chunk_free(c);
+		log__chunk_free(l->dir, c);
 	}
 	free_log(l);
 }

@@ -41,9 +41,12 @@ typedef struct work {
 	size_t ndone, done_cap;
 } work_t;
 
-void log__chunk_free(log_chunk_t *c)
+void log__chunk_free(log_dir_t *d, log_chunk_t *c)
 {
-	free(c->buf);
+	if (c->cap == LOG_CHUNK_BYTES)
+		log__buf_put(d, c->buf);
+	else
+		free(c->buf);
 	free(c->idx);
 	free(c->tidx);
 	free(c->enc);
@@ -101,7 +104,7 @@ static void rollback(log_t *l, log_chunk_t *failed)
 	for (c = l->pend_head; c; c = n) {
 		n = c->next;
 		l->pend_bytes -= c->len;
-		log__chunk_free(c);
+		log__chunk_free(l->dir, c);
 	}
 	l->pend_head = l->pend_tail = NULL;
 	l->next = l->leo;
@@ -270,7 +273,7 @@ static void apply_writes(work_t *wk, const log_io_t *ops)
 		seg->end = c->end;
 		l->leo = c->end;
 		l->pend_bytes -= c->len;
-		log__chunk_free(c);
+		log__chunk_free(l->dir, c);
 	}
 	wk->chunks = NULL;
 	/* After a full disk what was written still gets its fsync. */

@@ -32,7 +32,7 @@ static void put_be32(uint8_t *p, uint32_t v)
 static void fix_crc(uint8_t *b, size_t len)
 {
 	put_be32(b + LOG_BATCH_OFF_CRC,
-	         log_crc32c(0, b + LOG_BATCH_CRC_START, len - LOG_BATCH_CRC_START));
+		 log_crc32c(0, b + LOG_BATCH_CRC_START, len - LOG_BATCH_CRC_START));
 }
 
 static log_batch_builder_t *new_builder(int codec)
@@ -105,8 +105,8 @@ START_TEST(crc_extends_over_concatenation)
 }
 END_TEST
 
-/* Random lengths at every alignment, so that the 8-byte loop, its head and
- * its tail all meet the table-driven reference. */
+/* Random lengths at every alignment, so that the three-stream blocks, the
+ * 8-byte loop and its tail all meet the table-driven reference. */
 START_TEST(crc_hw_matches_sw)
 {
 	uint64_t rng = tt_seed();
@@ -119,7 +119,9 @@ START_TEST(crc_hw_matches_sw)
 		buf[i] = (uint8_t)tt_rand(&rng);
 	for (long i = 0; i < iters; i++) {
 		size_t off = tt_rand(&rng) % 16;
-		size_t len = (i % 100 == 0) ? tt_rand(&rng) % (size - 16) : tt_rand(&rng) % 300;
+		size_t len = (i % 100 == 0) ? tt_rand(&rng) % (size - 16)
+			     : (i % 3 == 0) ? tt_rand(&rng) % 10000
+					    : tt_rand(&rng) % 300;
 		uint32_t seed = (i & 1) ? (uint32_t)tt_rand(&rng) : 0;
 
 		CHECK(log__crc32c_hw(seed, buf + off, len) == log__crc32c_sw(seed, buf + off, len));
@@ -178,8 +180,8 @@ START_TEST(varint_vectors)
 		/* Every proper prefix is a truncation. */
 		for (size_t k = 0; k < n; k++)
 			ck_assert_int_eq(t[i].is_long ? tern__varlong_get(t[i].enc, k, &v64)
-			                              : tern__varint_get(t[i].enc, k, &v32),
-			                 0);
+						      : tern__varint_get(t[i].enc, k, &v32),
+					 0);
 	}
 }
 END_TEST
@@ -189,9 +191,9 @@ START_TEST(varint_rejects_overlong)
 	static const uint8_t six[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
 	static const uint8_t wide5[] = {0xff, 0xff, 0xff, 0xff, 0x1f};
 	static const uint8_t eleven[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-	                                 0x80, 0x80, 0x80, 0x80, 0x00};
+					 0x80, 0x80, 0x80, 0x80, 0x00};
 	static const uint8_t wide10[] = {0xff, 0xff, 0xff, 0xff, 0xff,
-	                                 0xff, 0xff, 0xff, 0xff, 0x02};
+					 0xff, 0xff, 0xff, 0xff, 0x02};
 	static const uint8_t padded[] = {0x80, 0x00};
 	int32_t v32 = 42;
 	int64_t v64 = 42;
@@ -330,17 +332,17 @@ START_TEST(builder_refuses_bad_arguments)
 	size_t len;
 
 	ck_assert_int_eq(log_batch_builder_add(b, TS0, NULL, 1, "v", 1, NULL, 0),
-	                 TERN_ERR__INVALID_ARG);
+			 TERN_ERR__INVALID_ARG);
 	ck_assert_int_eq(log_batch_builder_add(b, TS0, "k", 1, NULL, 1, NULL, 0),
-	                 TERN_ERR__INVALID_ARG);
+			 TERN_ERR__INVALID_ARG);
 	ck_assert_int_eq(log_batch_builder_add(b, TS0, "k", 1, "v", 1, NULL, 1),
-	                 TERN_ERR__INVALID_ARG);
+			 TERN_ERR__INVALID_ARG);
 	ck_assert_int_eq(log_batch_builder_add(b, TS0, "k", 1, "v", 1, &nullkey, 1),
-	                 TERN_ERR__INVALID_ARG);
+			 TERN_ERR__INVALID_ARG);
 	ck_assert_int_eq(log_batch_builder_add(b, TS0, "k", 1, "v", 1, &lying, 1),
-	                 TERN_ERR__INVALID_ARG);
+			 TERN_ERR__INVALID_ARG);
 	ck_assert_int_eq(log_batch_builder_add(b, TS0, "k", (size_t)INT32_MAX + 1, "v", 1, NULL, 0),
-	                 TERN_ERR_MESSAGE_TOO_LARGE);
+			 TERN_ERR_MESSAGE_TOO_LARGE);
 	/* Refusals leave the builder as it was. */
 	ck_assert_uint_eq(log_batch_builder_count(b), 0);
 	ck_assert_uint_eq(log_batch_builder_size(b), LOG_BATCH_HEADER_SIZE);
@@ -397,7 +399,7 @@ START_TEST(timestamps)
 
 	for (size_t i = 0; i < 4; i++)
 		ck_assert_int_eq(log_batch_builder_add(b, ts[i], NULL, 0, "v", 1, NULL, 0),
-		                 TERN_OK);
+				 TERN_OK);
 	ck_assert_int_eq(log_batch_builder_finish(b, &buf, &len), TERN_OK);
 	ck_assert_int_eq(log_batch_hdr_parse(buf, len, &h), TERN_OK);
 	ck_assert_int_eq(h.base_timestamp, TS0);
@@ -448,7 +450,7 @@ static void round_trip(int codec, long n)
 	for (long i = 0; i < n; i++) {
 		record_fields(i, key, &klen, val, &vlen, &nh);
 		CHECK(log_batch_builder_add(b, TS0 + i, (i & 1) ? key : NULL, klen, val, vlen,
-		                            nh ? &hdr : NULL, (size_t)nh) == TERN_OK);
+					    nh ? &hdr : NULL, (size_t)nh) == TERN_OK);
 	}
 	ck_assert_uint_eq(log_batch_builder_count(b), (size_t)n);
 	ck_assert_int_eq(log_batch_builder_finish(b, &buf, &len), TERN_OK);
@@ -515,7 +517,7 @@ START_TEST(builder_reuse)
 
 	for (int i = 0; i < 10; i++)
 		ck_assert_int_eq(log_batch_builder_add(b, TS0 + i, "a", 1, "first", 5, NULL, 0),
-		                 TERN_OK);
+				 TERN_OK);
 	ck_assert_int_eq(log_batch_builder_finish(b, &b1, &l1), TERN_OK);
 	ck_assert_uint_eq(log_batch_builder_count(b), 0);
 	ck_assert_uint_eq(log_batch_builder_size(b), LOG_BATCH_HEADER_SIZE);
@@ -543,7 +545,7 @@ START_TEST(builder_reuse)
 	/* The same records again give the same bytes. */
 	for (int i = 0; i < 10; i++)
 		ck_assert_int_eq(log_batch_builder_add(b, TS0 + i, "a", 1, "first", 5, NULL, 0),
-		                 TERN_OK);
+				 TERN_OK);
 	ck_assert_int_eq(log_batch_builder_finish(b, &b3, &l3), TERN_OK);
 	ck_assert_uint_eq(l3, l1);
 	ck_assert_mem_eq(b3, b1, l1);
@@ -616,9 +618,9 @@ START_TEST(real_kafka_batch_two_records)
 	/* Tern's builder writes the same bytes, once the broker's fields are set. */
 	b = new_builder(LOG_CODEC_NONE);
 	ck_assert_int_eq(log_batch_builder_add(b, 1503229959532LL, NULL, 0, "", 0, NULL, 0),
-	                 TERN_OK);
+			 TERN_OK);
 	ck_assert_int_eq(log_batch_builder_add(b, 1503229959700LL, NULL, 0, "", 0, NULL, 0),
-	                 TERN_OK);
+			 TERN_OK);
 	ck_assert_int_eq(log_batch_builder_finish(b, &mine, &mlen), TERN_OK);
 	log_batch_set_base_offset(mine, 1);
 	log_batch_set_leader_epoch(mine, 2);
@@ -677,7 +679,7 @@ START_TEST(real_kafka_batch_with_header)
 
 	b = new_builder(LOG_CODEC_NONE);
 	ck_assert_int_eq(log_batch_builder_add(b, 1535546684353LL, NULL, 0, "hdr", 3, &hkey, 1),
-	                 TERN_OK);
+			 TERN_OK);
 	ck_assert_int_eq(log_batch_builder_finish(b, &mine, &mlen), TERN_OK);
 	log_batch_set_leader_epoch(mine, 0);
 	ck_assert_uint_eq(mlen, len);
@@ -728,9 +730,9 @@ START_TEST(broken_batch_files)
 	tern_err_t err;
 
 	ck_assert_msg(validate(buf, len, false, t->cap) == t->shallow, "%s shallow: %s", t->file,
-	              tern_err_name(validate(buf, len, false, t->cap)));
+		      tern_err_name(validate(buf, len, false, t->cap)));
 	ck_assert_msg(validate(buf, len, true, t->cap) == t->deep, "%s deep: %s", t->file,
-	              tern_err_name(validate(buf, len, true, t->cap)));
+		      tern_err_name(validate(buf, len, true, t->cap)));
 	/* Once the CRC passes, the iterator agrees with deep validation. */
 	if (t->shallow == TERN_OK) {
 		err = log_batch_iter_new(buf, len, t->cap, &it);
@@ -762,9 +764,9 @@ START_TEST(validate_header_errors)
 	log_batch_builder_free(b);
 
 	ck_assert_int_eq(log_batch_hdr_parse(buf, LOG_BATCH_HEADER_SIZE - 1, &h),
-	                 TERN_ERR_CORRUPT_MESSAGE);
+			 TERN_ERR_CORRUPT_MESSAGE);
 	ck_assert_int_eq(validate(buf, LOG_BATCH_HEADER_SIZE - 1, false, 0),
-	                 TERN_ERR_CORRUPT_MESSAGE);
+			 TERN_ERR_CORRUPT_MESSAGE);
 	ck_assert_int_eq(validate(NULL, 0, false, 0), TERN_ERR_CORRUPT_MESSAGE);
 	ck_assert_int_eq(log_batch_iter_new(buf, 10, 0, &it), TERN_ERR_CORRUPT_MESSAGE);
 
@@ -776,7 +778,7 @@ START_TEST(validate_header_errors)
 
 	o.max_batch_bytes = len - 1;
 	ck_assert_int_eq(log_batch_validate(buf, len, &o, NULL, why, sizeof why),
-	                 TERN_ERR_MESSAGE_TOO_LARGE);
+			 TERN_ERR_MESSAGE_TOO_LARGE);
 	ck_assert_ptr_nonnull(strstr(why, "bytes"));
 	o.max_batch_bytes = len;
 	ck_assert_int_eq(log_batch_validate(buf, len, &o, NULL, why, sizeof why), TERN_OK);
@@ -825,9 +827,9 @@ static uint8_t *random_batch(uint64_t *rng, size_t *len)
 		uint64_t shape = tt_rand(rng);
 
 		CHECK(log_batch_builder_add(b, TS0 + (int64_t)(tt_rand(rng) % 100000),
-		                            (shape & 1) ? data : NULL, (shape & 1) ? kl : 0,
-		                            (shape & 2) ? data : NULL, (shape & 2) ? vl : 0, h,
-		                            (shape >> 2) % 3) == TERN_OK);
+					    (shape & 1) ? data : NULL, (shape & 1) ? kl : 0,
+					    (shape & 2) ? data : NULL, (shape & 2) ? vl : 0, h,
+					    (shape >> 2) % 3) == TERN_OK);
 	}
 	CHECK(log_batch_builder_finish(b, &buf, len) == TERN_OK);
 	log_batch_builder_free(b);
@@ -865,8 +867,8 @@ static size_t mutate(uint64_t *rng, uint8_t *buf, size_t len, size_t max)
 		default: /* the Length field */
 			if (len >= LOG_BATCH_HEADER_SIZE)
 				put_be32(buf + LOG_BATCH_OFF_LENGTH,
-				         (uint32_t)(len - LOG_BATCH_LOG_OVERHEAD) +
-				             (uint32_t)(tt_rand(rng) % 9) - 4);
+					 (uint32_t)(len - LOG_BATCH_LOG_OVERHEAD) +
+					     (uint32_t)(tt_rand(rng) % 9) - 4);
 			break;
 		}
 	}
@@ -877,7 +879,7 @@ static size_t mutate(uint64_t *rng, uint8_t *buf, size_t len, size_t max)
  * is set: uncompressed batches). Returns what the iterator ended with and
  * the number of records. */
 static tern_err_t iterate_all(const uint8_t *buf, size_t len, const uint8_t *lo, const uint8_t *hi,
-                              int32_t *n)
+			      int32_t *n)
 {
 	log_batch_iter_t *it;
 	log_record_t r;
@@ -938,10 +940,10 @@ START_TEST(random_mutations)
 
 		err = log_batch_validate(buf, len, &o, &h, NULL, 0);
 		ierr = iterate_all(buf, len,
-		                   (err == TERN_OK && log_batch_codec(&h) == LOG_CODEC_NONE)
-		                       ? buf + LOG_BATCH_HEADER_SIZE
-		                       : NULL,
-		                   err == TERN_OK ? buf + log_batch_size(&h) : NULL, &n);
+				   (err == TERN_OK && log_batch_codec(&h) == LOG_CODEC_NONE)
+				       ? buf + LOG_BATCH_HEADER_SIZE
+				       : NULL,
+				   err == TERN_OK ? buf + log_batch_size(&h) : NULL, &n);
 		if (err == TERN_OK) {
 			accepted++;
 			CHECK(ierr == TERN_ERR__END);
