@@ -64,18 +64,26 @@ tern_err_t bk_idem_rebuild(bk_idem_t *s, log_t *l, char *errstr, size_t errlen);
 /* ------------------------------------------------------------------------ */
 /* Topics and partitions                                                      */
 
-struct bk_pslot;
+/* Called once when appended records are acknowledged (err 0) or cannot be
+ * (the error): base_offset is the first offset of the append. Runs on the
+ * thread that saw it happen (a writer thread, the timer, a worker, the
+ * caller of bk_part_append itself) with p->mu of the partition held: it
+ * must not take p->mu, append_mu or topics_lock for writing. */
+typedef void(bk_wait_cb)(void *arg, tern_err_t err, int64_t base_offset);
 
-/* A produce request's partition waiting for its records to be acknowledged.
- * in_isr: handed to isr_produce_wait(); otherwise still waiting for the
- * log's LEO (as isr knows it) to reach end_offset. */
+/* An append (a produce request's partition, an offset commit) waiting for
+ * its records to be acknowledged. in_isr: handed to isr_produce_wait();
+ * otherwise still waiting for the log's LEO (as isr knows it) to reach
+ * end_offset. */
 typedef struct bk_wait {
 	uint64_t token;
+	int64_t base_offset;
 	int64_t end_offset;
 	int64_t deadline_ms;
 	int16_t acks;
 	bool in_isr;
-	struct bk_pslot *slot;
+	bk_wait_cb *done;
+	void *arg;
 } bk_wait_t;
 
 typedef struct bk_topic bk_topic_t;
@@ -120,6 +128,10 @@ struct bk_topic {
 /* A fetch waiting for data (long poll). */
 typedef struct bk_fetch bk_fetch_t;
 
+/* Committed offsets: the cache of __consumer_offsets and its cleaner
+ * (offsets.c). */
+typedef struct bk_offsets bk_offsets_t;
+
 struct broker {
 	const broker_config_t *cfg;
 	char *data_dir;
@@ -153,6 +165,8 @@ struct broker {
 	bk_fetch_t *parked;
 	bool kick;
 	atomic_uint_fast64_t token_seq; /* produce wait tokens */
+
+	bk_offsets_t *offsets;
 };
 
 /* The topic called name (len bytes), or NULL. topics_lock held. */
@@ -191,9 +205,24 @@ void bk_isr_config(const broker_t *b, const broker_topic_config_t *t, isr_config
 /* Carries out what an isr/ event decided. p->mu held. */
 void bk_part_apply(broker_t *b, bk_part_t *p, const isr_decisions_t *d);
 
-/* Adds a wait for w->end_offset (w->in_isr false) and catches up with the
- * log's ends, which may answer it at once. p->mu held. */
-tern_err_t bk_part_add_wait(broker_t *b, bk_part_t *p, const bk_wait_t *w);
+/* Appends one validated batch (buf, len: borrowed) to p as its leader,
+ * stamped with the leader epoch, for a write at acks (-1, 0 or 1).
+ * idem is the batch's header when its producer is idempotent (NULL
+ * otherwise): a repeat is then not appended and *dup_base gets the
+ * original's base offset (-1 when not a repeat). Returns an error when
+ * nothing was appended (the ISR too small for acks=all, an idempotence
+ * refusal, the log's refusal); otherwise *info is filled and, for acks != 0,
+ * done(arg, ...) runs exactly once, possibly before this returns, when the
+ * records are acknowledged or at deadline_ms. Takes p->append_mu and p->mu;
+ * topics_lock held (read). */
+tern_err_t bk_part_append(broker_t *b, bk_part_t *p, const uint8_t *buf, size_t len, int16_t acks,
+			  int64_t deadline_ms, const log_batch_hdr_t *idem, bk_wait_cb *done,
+			  void *arg, log_append_info_t *info, int64_t *dup_base);
+/* The same for a broker's own batch (no idempotence), with p->append_mu
+ * already held by the caller: nothing else can append in between. */
+tern_err_t bk_part_append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, size_t len,
+				 int16_t acks, int64_t deadline_ms, bk_wait_cb *done, void *arg,
+				 log_append_info_t *info);
 
 /* Answers every wait of p with err (a deleted topic, shutdown). p->mu held. */
 void bk_part_fail_waits(bk_part_t *p, tern_err_t err);
@@ -242,16 +271,41 @@ void bk_handle_fetch(bk_req_t *q);
 void bk_handle_list_offsets(bk_req_t *q);
 void bk_handle_init_producer_id(bk_req_t *q);
 
-/* Answers one partition of a produce request: err, and on success the base
- * offset of its records. Each slot is answered once; the last answer sends
- * the response. Any thread; p->mu of the slot's partition may be held. */
-void bk_pslot_answer(struct bk_pslot *s, tern_err_t err, int64_t base_offset);
-
 /* The log's completion callback of every leader append (opaque: the
  * bk_part_t). Runs on a writer thread; takes p->mu. */
 void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t last_offset);
 
 /* Parked fetches: the timer thread retries them; shutdown answers them. */
 void bk_fetch_retry_parked(broker_t *b, bool force);
+
+/* The listener address clients are told to use (advertised.listeners, else
+ * the first listener): host into host (hostlen bytes) and *port. */
+void bk_self_address(const broker_t *b, char *host, size_t hostlen, int32_t *port);
+
+/* ------------------------------------------------------------------------ */
+/* Committed offsets (offsets.c)                                              */
+
+/* Java's String.hashCode of the UTF-8 string s (len bytes) as Java decodes
+ * it (malformed sequences become U+FFFD): the sum of s[i]*31^(n-1-i) over
+ * its UTF-16 code units, wrapping as an int. */
+int32_t bk_java_string_hash(const char *s, size_t len);
+/* The partition of __consumer_offsets (npart of them) that holds a group:
+ * Kafka's Utils.abs(groupId.hashCode()) % npart. */
+int32_t bk_offsets_partition_for(const char *group, size_t len, int32_t npart);
+
+/* Builds the offset cache from __consumer_offsets (each partition from its
+ * log start to its HWM) when the topic exists. After bk_meta_load(). */
+tern_err_t bk_offsets_open(broker_t *b, char *errstr, size_t errlen);
+/* Starts and stops the cleaner thread that keeps the partitions bounded.
+ * Stop before the topics close. */
+tern_err_t bk_offsets_start(broker_t *b);
+void bk_offsets_stop(broker_t *b);
+void bk_offsets_free(broker_t *b);
+/* Wakes the cleaner when offsets partition p has outgrown its bound. */
+void bk_offsets_kick(broker_t *b, bk_part_t *p);
+
+void bk_handle_find_coordinator(bk_req_t *q);
+void bk_handle_offset_commit(bk_req_t *q);
+void bk_handle_offset_fetch(bk_req_t *q);
 
 #endif

@@ -298,8 +298,23 @@ static const tern_conf_entry_t broker_entries[] = {
     {TERN_CONF_INT32(B, offsets_topic_replication_factor, "offsets.topic.replication.factor", "3",
 		     1, INT16_MAX),
      .importance = TERN_CONF_HIGH,
-     .doc = "Replicas of the __consumer_offsets topic; a cluster with fewer brokers cannot "
-	    "create it."},
+     .doc = "Replicas of the __consumer_offsets topic: the topic is created with the smaller "
+	    "of this and the number of brokers."},
+    {TERN_CONF_INT32(B, offsets_topic_segment_bytes, "offsets.topic.segment.bytes", "104857600", 14,
+		     INT32_MAX),
+     .unit = TERN_CONF_UNIT_BYTES, .importance = TERN_CONF_HIGH,
+     .doc = "Segment size of the __consumer_offsets partitions, fixed once the topic exists; a "
+	    "partition that outgrows two segments and its live offsets is rewritten as a "
+	    "snapshot of its latest commits."},
+    {TERN_CONF_INT32(B, offset_metadata_max_bytes, "offset.metadata.max.bytes", "4096", 0,
+		     INT32_MAX),
+     .unit = TERN_CONF_UNIT_BYTES, .importance = TERN_CONF_HIGH,
+     .doc = "Largest metadata string an offset commit may carry."},
+    {TERN_CONF_INT32(B, offsets_commit_timeout_ms, "offsets.commit.timeout.ms", "5000", 1,
+		     INT32_MAX),
+     .unit = TERN_CONF_UNIT_MS, .importance = TERN_CONF_HIGH,
+     .doc = "How long an offset commit waits for its records to be acknowledged by every "
+	    "in-sync replica of the __consumer_offsets partition."},
     {TERN_CONF_INT32(B, offsets_retention_minutes, "offsets.retention.minutes", "10080", 1,
 		     INT32_MAX),
      .importance = TERN_CONF_HIGH,

@@ -74,6 +74,9 @@ typedef struct broker_config {
 	int32_t log_index_size_max_bytes;
 	int32_t offsets_topic_num_partitions;
 	int32_t offsets_topic_replication_factor;
+	int32_t offsets_topic_segment_bytes;
+	int32_t offset_metadata_max_bytes;
+	int32_t offsets_commit_timeout_ms;
 	int32_t offsets_retention_minutes;
 	char *metrics_listener;
 	tern_conf_list_t debug;

@@ -83,6 +83,15 @@ static void wait_remove(bk_part_t *p, size_t i)
 	p->waits[i] = p->waits[--p->nwaits];
 }
 
+/* Removes wait i and then answers it (its callback may not look at waits). */
+static void wait_answer(bk_part_t *p, size_t i, tern_err_t err)
+{
+	bk_wait_t w = p->waits[i];
+
+	wait_remove(p, i);
+	w.done(w.arg, err, w.base_offset);
+}
+
 static bk_wait_t *wait_find(bk_part_t *p, uint64_t token, size_t *idx)
 {
 	for (size_t i = 0; i < p->nwaits; i++) {
@@ -115,17 +124,14 @@ void bk_part_apply(broker_t *b, bk_part_t *p, const isr_decisions_t *d)
 		 * held its token, and its late answer is dropped here. */
 		if (!w)
 			continue;
-		bk_pslot_answer(w->slot, d->done[i].err, -1);
-		wait_remove(p, idx);
+		wait_answer(p, idx, d->done[i].err);
 	}
 }
 
 void bk_part_fail_waits(bk_part_t *p, tern_err_t err)
 {
-	while (p->nwaits) {
-		bk_pslot_answer(p->waits[0].slot, err, -1);
-		wait_remove(p, 0);
-	}
+	while (p->nwaits)
+		wait_answer(p, 0, err);
 }
 
 /* Hands the waits whose records isr/ now counts in its LEO over to
@@ -146,8 +152,7 @@ static void waits_to_isr(broker_t *b, bk_part_t *p)
 		err =
 		    isr_produce_wait(&p->isr, w->acks, w->end_offset, w->deadline_ms, w->token, &d);
 		if (err) {
-			bk_pslot_answer(w->slot, err, -1);
-			wait_remove(p, i);
+			wait_answer(p, i, err);
 			continue;
 		}
 		/* May answer w itself (moving another wait into slot i). */
@@ -172,7 +177,9 @@ static void sync_log_ends(broker_t *b, bk_part_t *p, int64_t now)
 	waits_to_isr(b, p);
 }
 
-tern_err_t bk_part_add_wait(broker_t *b, bk_part_t *p, const bk_wait_t *w)
+/* Adds a wait for w->end_offset (w->in_isr false) and catches up with the
+ * log's ends, which may answer it at once. p->mu held. */
+static tern_err_t part_add_wait(broker_t *b, bk_part_t *p, const bk_wait_t *w)
 {
 	if (p->nwaits == p->wcap) {
 		size_t cap = p->wcap ? p->wcap * 2 : 8;
@@ -187,6 +194,78 @@ tern_err_t bk_part_add_wait(broker_t *b, bk_part_t *p, const bk_wait_t *w)
 	/* The append may have completed already: catch up with the log. */
 	sync_log_ends(b, p, proto_now_ms());
 	return TERN_OK;
+}
+
+/* bk_part_append() with p->append_mu held, which keeps the offsets in the
+ * order of the checks. */
+static tern_err_t append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, size_t len,
+				int16_t acks, int64_t deadline_ms, const log_batch_hdr_t *idem,
+				bk_wait_cb *done, void *arg, log_append_info_t *info,
+				int64_t *dup_base)
+{
+	bk_idem_verdict_t verdict = BK_IDEM_APPEND;
+	bk_idem_batch_t dup;
+	int32_t epoch;
+	tern_err_t err;
+
+	*dup_base = -1;
+	pthread_mutex_lock(&p->mu);
+	err = isr_produce_check(&p->isr, acks);
+	if (!err && idem)
+		verdict = bk_idem_check(&p->idem, idem, &dup, &err);
+	epoch = p->isr.leader_epoch;
+	pthread_mutex_unlock(&p->mu);
+	if (!err && verdict == BK_IDEM_DUPLICATE)
+		*dup_base = dup.base_offset;
+	if (err || verdict != BK_IDEM_APPEND)
+		return err;
+	err =
+	    log_append(p->log, buf, len, epoch, LOG_APPEND_ASSIGN_OFFSETS, info, bk_append_done, p);
+	if (err)
+		return err;
+	pthread_mutex_lock(&p->mu);
+	if (idem && bk_idem_record(&p->idem, idem, info->base_offset) != TERN_OK)
+		bk_log('W', "idem", "%s-%d: producer %lld not recorded (out of memory)",
+		       p->topic->name, p->index, (long long)idem->producer_id);
+	if (acks != 0) {
+		bk_wait_t w = {
+		    .token = atomic_fetch_add(&b->token_seq, 1),
+		    .base_offset = info->base_offset,
+		    .end_offset = info->last_offset + 1,
+		    .deadline_ms = deadline_ms,
+		    .acks = acks,
+		    .done = done,
+		    .arg = arg,
+		};
+
+		/* The records are in the log: a wait that cannot be kept is
+		 * answered, since the caller must not answer twice. */
+		if (part_add_wait(b, p, &w) != TERN_OK)
+			done(arg, TERN_ERR__NOMEM, info->base_offset);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return TERN_OK;
+}
+
+tern_err_t bk_part_append(broker_t *b, bk_part_t *p, const uint8_t *buf, size_t len, int16_t acks,
+			  int64_t deadline_ms, const log_batch_hdr_t *idem, bk_wait_cb *done,
+			  void *arg, log_append_info_t *info, int64_t *dup_base)
+{
+	tern_err_t err;
+
+	pthread_mutex_lock(&p->append_mu);
+	err = append_locked(b, p, buf, len, acks, deadline_ms, idem, done, arg, info, dup_base);
+	pthread_mutex_unlock(&p->append_mu);
+	return err;
+}
+
+tern_err_t bk_part_append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, size_t len,
+				 int16_t acks, int64_t deadline_ms, bk_wait_cb *done, void *arg,
+				 log_append_info_t *info)
+{
+	int64_t dup_base;
+
+	return append_locked(b, p, buf, len, acks, deadline_ms, NULL, done, arg, info, &dup_base);
 }
 
 void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t last_offset)
@@ -218,8 +297,7 @@ void bk_part_tick(broker_t *b, bk_part_t *p, int64_t now)
 		bk_wait_t *w = &p->waits[i];
 
 		if (!w->in_isr && w->deadline_ms <= now) {
-			bk_pslot_answer(w->slot, TERN_ERR_REQUEST_TIMED_OUT, -1);
-			wait_remove(p, i);
+			wait_answer(p, i, TERN_ERR_REQUEST_TIMED_OUT);
 		} else {
 			i++;
 		}

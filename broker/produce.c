@@ -55,7 +55,10 @@ static void preq_finish(bk_preq_t *r)
 	free(r);
 }
 
-void bk_pslot_answer(struct bk_pslot *s, tern_err_t err, int64_t base_offset)
+/* Answers one partition of a produce request: err, and on success the base
+ * offset of its records. Each slot is answered once; the last answer sends
+ * the response. Any thread; p->mu of the slot's partition may be held. */
+static void pslot_answer(struct bk_pslot *s, tern_err_t err, int64_t base_offset)
 {
 	bk_preq_t *r = s->req;
 
@@ -74,6 +77,12 @@ void bk_pslot_answer(struct bk_pslot *s, tern_err_t err, int64_t base_offset)
 	}
 	if (atomic_fetch_sub(&r->remaining, 1) == 1)
 		preq_finish(r);
+}
+
+/* The wait callback of a produced batch (bk_wait_cb). */
+static void pslot_acked(void *arg, tern_err_t err, int64_t base_offset)
+{
+	pslot_answer(arg, err, base_offset);
 }
 
 static void put_be16(uint8_t *p, uint16_t v)
@@ -170,20 +179,26 @@ static void produce_one(bk_preq_t *r, struct bk_pslot *s, proto_str_t topic,
 	bool idem;
 	log_batch_hdr_t h;
 	log_append_info_t info;
-	bk_idem_batch_t dup;
-	bk_idem_verdict_t verdict = BK_IDEM_APPEND;
 	const uint8_t *buf;
 	uint8_t *stamped = NULL;
-	int32_t epoch;
+	int64_t dup_base;
 	tern_err_t err;
 
 	if (!p) {
-		bk_pslot_answer(s, TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION, -1);
+		pslot_answer(s, TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION, -1);
+		return;
+	}
+	if (p->topic->internal) {
+		/* Only the broker writes __consumer_offsets (Kafka refuses
+		 * such produce requests the same way). */
+		snprintf(s->why, sizeof s->why, "%s is internal: only the broker writes it",
+			 p->topic->name);
+		pslot_answer(s, TERN_ERR_INVALID_TOPIC_EXCEPTION, -1);
 		return;
 	}
 	err = check_batch(p->topic, rp->records, &h, s);
 	if (err) {
-		bk_pslot_answer(s, err, -1);
+		pslot_answer(s, err, -1);
 		return;
 	}
 	idem = h.producer_id >= 0;
@@ -193,58 +208,23 @@ static void produce_one(bk_preq_t *r, struct bk_pslot *s, proto_str_t topic,
 
 		stamped = stamp_append_time(buf, (size_t)rp->records.len, h.attributes, now);
 		if (!stamped) {
-			bk_pslot_answer(s, TERN_ERR__NOMEM, -1);
+			pslot_answer(s, TERN_ERR__NOMEM, -1);
 			return;
 		}
 		buf = stamped;
 		s->out->log_append_time_ms = now;
 	}
 
-	pthread_mutex_lock(&p->append_mu);
-	pthread_mutex_lock(&p->mu);
-	err = isr_produce_check(&p->isr, r->acks);
-	if (!err && idem)
-		verdict = bk_idem_check(&p->idem, &h, &dup, &err);
-	epoch = p->isr.leader_epoch;
-	pthread_mutex_unlock(&p->mu);
-	if (err || verdict != BK_IDEM_APPEND) {
-		pthread_mutex_unlock(&p->append_mu);
-		free(stamped);
-		/* An exact repeat gets the offsets of the original (KIP-98). */
-		bk_pslot_answer(s, err, verdict == BK_IDEM_DUPLICATE ? dup.base_offset : -1);
-		return;
-	}
-	err = log_append(p->log, buf, (size_t)rp->records.len, epoch, LOG_APPEND_ASSIGN_OFFSETS,
-			 &info, bk_append_done, p);
-	free(stamped);
-	if (err) {
-		pthread_mutex_unlock(&p->append_mu);
-		bk_pslot_answer(s, err, -1);
-		return;
-	}
-	pthread_mutex_lock(&p->mu);
-	if (idem && bk_idem_record(&p->idem, &h, info.base_offset) != TERN_OK)
-		bk_log('W', "idem", "%s-%d: producer %lld not recorded (out of memory)",
-		       p->topic->name, p->index, (long long)h.producer_id);
-	s->out->base_offset = info.base_offset;
 	s->out->log_start_offset = log_start_offset(p->log);
-	if (r->acks == 0) {
-		err = TERN_OK;
-	} else {
-		bk_wait_t w = {
-		    .token = atomic_fetch_add(&b->token_seq, 1),
-		    .end_offset = info.last_offset + 1,
-		    .deadline_ms = proto_now_ms() + timeout_ms,
-		    .acks = r->acks,
-		    .slot = s,
-		};
-
-		err = bk_part_add_wait(b, p, &w);
-	}
-	pthread_mutex_unlock(&p->mu);
-	pthread_mutex_unlock(&p->append_mu);
-	if (r->acks == 0 || err)
-		bk_pslot_answer(s, err, info.base_offset);
+	err =
+	    bk_part_append(b, p, buf, (size_t)rp->records.len, r->acks, proto_now_ms() + timeout_ms,
+			   idem ? &h : NULL, pslot_acked, s, &info, &dup_base);
+	free(stamped);
+	/* An exact repeat gets the offsets of the original (KIP-98). */
+	if (err || dup_base >= 0)
+		pslot_answer(s, err, dup_base);
+	else if (r->acks == 0)
+		pslot_answer(s, TERN_OK, info.base_offset);
 }
 
 void bk_handle_produce(bk_req_t *q)
@@ -304,7 +284,7 @@ void bk_handle_produce(bk_req_t *q)
 			rp[k].log_start_offset = -1;
 			rp[k].error_message = PROTO_NULL_STR;
 			if (!acks_ok)
-				bk_pslot_answer(s, TERN_ERR_INVALID_REQUIRED_ACKS, -1);
+				pslot_answer(s, TERN_ERR_INVALID_REQUIRED_ACKS, -1);
 			else
 				produce_one(r, s, t->name, &t->partitions[j], req.timeout_ms);
 		}

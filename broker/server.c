@@ -127,6 +127,14 @@ static void split_url(const char *url, char *host, size_t hostlen, int32_t *port
 	*port = (int32_t)strtol(colon + 1, NULL, 10);
 }
 
+void bk_self_address(const broker_t *b, char *host, size_t hostlen, int32_t *port)
+{
+	const char *addr =
+	    b->cfg->advertised_listeners.n ? b->cfg->advertised_listeners.v[0] : b->listeners[0];
+
+	split_url(addr, host, hostlen, port);
+}
+
 /* Metadata of topic t into mt (arrays from the request's arena). */
 static void describe_topic(bk_req_t *q, bk_topic_t *t, proto_metadata_topic_t *mt)
 {
@@ -172,7 +180,6 @@ void bk_handle_metadata(bk_req_t *q)
 	proto_metadata_broker_t self = {0};
 	proto_metadata_topic_t *mt;
 	char host[256], why[256];
-	const char *addr;
 	int32_t i, n;
 	proto_buf_t out;
 
@@ -204,8 +211,7 @@ void bk_handle_metadata(bk_req_t *q)
 	}
 
 	pthread_rwlock_rdlock(&b->topics_lock);
-	addr = b->cfg->advertised_listeners.n ? b->cfg->advertised_listeners.v[0] : b->listeners[0];
-	split_url(addr, host, sizeof host, &self.port);
+	bk_self_address(b, host, sizeof host, &self.port);
 	self.node_id = b->cfg->broker_id;
 	self.host = proto_str(host);
 	self.rack = PROTO_NULL_STR;
@@ -293,6 +299,15 @@ static void dispatch(bk_req_t *q)
 		break;
 	case PROTO_API_INIT_PRODUCER_ID:
 		bk_handle_init_producer_id(q);
+		break;
+	case PROTO_API_FIND_COORDINATOR:
+		bk_handle_find_coordinator(q);
+		break;
+	case PROTO_API_OFFSET_COMMIT:
+		bk_handle_offset_commit(q);
+		break;
+	case PROTO_API_OFFSET_FETCH:
+		bk_handle_offset_fetch(q);
 		break;
 	default:
 		/* Spoken by proto/ (OffsetForLeaderEpoch, ElectLeaders) but not
@@ -443,6 +458,7 @@ static void broker_free(broker_t *b)
 	free(b->workers);
 	free(b->data_dir);
 	free(b->meta_path);
+	bk_offsets_free(b);
 	pthread_rwlock_destroy(&b->topics_lock);
 	pthread_mutex_destroy(&b->pid_mu);
 	pthread_mutex_destroy(&b->park_mu);
@@ -501,6 +517,8 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 		goto fail;
 	new_cluster_id(b->cluster_id, sizeof b->cluster_id);
 	err = bk_meta_load(b, errstr, errlen);
+	if (!err)
+		err = bk_offsets_open(b, errstr, errlen);
 	if (err)
 		goto fail_dir;
 
@@ -539,6 +557,7 @@ fail:
 tern_err_t broker_start(broker_t *b)
 {
 	size_t per = (size_t)b->cfg->num_io_threads;
+	tern_err_t err;
 	int rc;
 
 	b->workers = calloc(per * b->nservers, sizeof *b->workers);
@@ -548,6 +567,9 @@ tern_err_t broker_start(broker_t *b)
 	if (rc)
 		return tern_err_errno(rc);
 	b->timer_started = true;
+	err = bk_offsets_start(b);
+	if (err)
+		return err;
 	for (size_t s = 0; s < b->nservers; s++) {
 		for (size_t i = 0; i < per; i++) {
 			worker_arg_t *w = malloc(sizeof *w);
@@ -574,6 +596,9 @@ tern_err_t broker_stop(broker_t *b)
 	atomic_store(&b->stopping, true);
 	for (size_t i = 0; i < b->nworkers; i++)
 		pthread_join(b->workers[i], NULL);
+	/* The cleaner may be waiting for a snapshot's acknowledgement, which
+	 * the timer times out: it stops first. */
+	bk_offsets_stop(b);
 	bk_kick(b);
 	if (b->timer_started)
 		pthread_join(b->timer, NULL);

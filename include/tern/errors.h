@@ -40,6 +40,7 @@ extern "C" {
 	X(ILLEGAL_GENERATION, 22, 0, "Illegal generation")                                         \
 	X(INVALID_GROUP_ID, 24, 0, "Invalid group id")                                             \
 	X(UNKNOWN_MEMBER_ID, 25, 0, "Unknown member id")                                           \
+	X(INVALID_COMMIT_OFFSET_SIZE, 28, 0, "Invalid commit offset size")                         \
 	X(INVALID_TIMESTAMP, 32, 0, "Invalid timestamp")                                           \
 	X(UNSUPPORTED_VERSION, 35, 0, "Unsupported API version")                                   \
 	X(TOPIC_ALREADY_EXISTS, 36, 0, "Topic already exists")                                     \
