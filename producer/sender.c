@@ -261,6 +261,12 @@ static void do_metadata(tern_producer_t *p, int64_t now)
 	}
 	err = bootstrap_call(p, &b, &resp, &len);
 	proto_buf_free(&b);
+	/* The backoff counts from the answer: a call that waited out the
+	 * connection timeouts would otherwise leave metadata_next_ms already
+	 * past, and the sender would ask again at once, forever, without ever
+	 * reaching expire() while no broker answers. */
+	p->metadata_next_ms =
+	    proto_now_ms() + (p->cfg->retry_backoff_ms > 0 ? p->cfg->retry_backoff_ms : 1);
 	if (err)
 		return;
 	proto_limits_default(&lim);

@@ -92,6 +92,7 @@ bool cli_parse_long(const char *s, long min, long max, long *out);
 /* The commands. */
 extern const cli_command_t cli_topic_command;
 extern const cli_command_t cli_produce_command;
+extern const cli_command_t cli_consume_command;
 extern const cli_command_t cli_cluster_command;
 extern const cli_command_t cli_dump_log_command;
 

@@ -74,6 +74,30 @@ START_TEST(produce_then_consume_examples_round_trip)
 }
 END_TEST
 
+/* The README shows examples/produce.c whole: the copy there must be the
+ * program this suite builds and runs. */
+START_TEST(readme_shows_the_tested_example)
+{
+	size_t rlen, elen;
+	char *readme = (char *)tt_read_file(tt_data_path("../../README.md"), &rlen);
+	char *example = (char *)tt_read_file(tt_data_path("../../examples/produce.c"), &elen);
+	char *start, *end;
+
+	readme = realloc(readme, rlen + 1);
+	ck_assert_ptr_nonnull(readme);
+	readme[rlen] = 0;
+	start = strstr(readme, "```c\n");
+	ck_assert_msg(start != NULL, "README.md has no C example block");
+	start += 5;
+	end = strstr(start, "```");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_msg((size_t)(end - start) == elen && memcmp(start, example, elen) == 0,
+		      "README.md's example differs from examples/produce.c: copy it over");
+	free(readme);
+	free(example);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("examples");
@@ -87,6 +111,7 @@ int main(int argc, char **argv)
 	consume_exe = argv[2];
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, produce_then_consume_examples_round_trip);
+	tcase_add_test(tc, readme_shows_the_tested_example);
 	suite_add_tcase(s, tc);
 	return tt_run(s);
 }

@@ -353,10 +353,8 @@ END_TEST
 START_TEST(a_broker_that_is_not_there_is_reported_within_a_deadline)
 {
 	const char *cmds[][6] = {
-	    {"topic", "list", NULL},
-	    {"topic", "create", "t", NULL},
-	    {"cluster", "status", NULL},
-	    {"produce", "t", NULL},
+	    {"topic", "list", NULL}, {"topic", "create", "t", NULL}, {"cluster", "status", NULL},
+	    {"produce", "t", NULL},  {"consume", "t", NULL},
 	};
 	tc_broker_t none;
 
@@ -390,7 +388,7 @@ START_TEST(every_command_answers_help)
 {
 	const char *cmds[][3] = {
 	    {"topic", "create"}, {"topic", "list"},	{"topic", "describe"}, {"topic", "delete"},
-	    {"topic", "alter"},	 {"cluster", "status"}, {"produce", NULL},
+	    {"topic", "alter"},	 {"cluster", "status"}, {"produce", NULL},     {"consume", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -404,6 +402,7 @@ START_TEST(every_command_answers_help)
 	ck_assert_ok(TERN("--help"));
 	ck_assert_out_has("topic");
 	ck_assert_out_has("produce");
+	ck_assert_out_has("consume");
 	ck_assert_out_has("cluster");
 }
 END_TEST
