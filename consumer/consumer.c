@@ -22,43 +22,6 @@ void cons_log(const tern_consumer_t *c, int level, const char *id, const char *f
 	c->conf->log_cb(c->conf->log_opaque, level, id, line);
 }
 
-void cons_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t deadline_ms)
-{
-	struct timespec ts;
-	int64_t now;
-
-	if (deadline_ms < 0) {
-		pthread_cond_wait(cv, m);
-		return;
-	}
-	/* The conds use CLOCK_MONOTONIC, the clock of proto_now_ms(). */
-	now = proto_now_ms();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (deadline_ms > now) {
-		int64_t add = deadline_ms - now;
-
-		ts.tv_sec += add / 1000;
-		ts.tv_nsec += (add % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-	}
-	pthread_cond_timedwait(cv, m, &ts);
-}
-
-static int cond_init_mono(pthread_cond_t *cv)
-{
-	pthread_condattr_t a;
-	int rc;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(cv, &a);
-	pthread_condattr_destroy(&a);
-	return rc;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Queue and partitions                                                       */
 
@@ -230,7 +193,7 @@ tern_consumer_t *tern_consumer_new(tern_conf_t *conf, char *errstr, size_t errle
 		c->topts.reconnect_backoff_max_ms = c->topts.reconnect_backoff_ms;
 	c->auto_commit_next_ms = proto_now_ms() + c->cfg->auto_commit_interval_ms;
 	if (pthread_mutex_init(&c->lock, NULL) || pthread_mutex_init(&c->coord_lock, NULL) ||
-	    cond_init_mono(&c->wake) || cond_init_mono(&c->ready))
+	    tern_cond_init_mono(&c->wake) || tern_cond_init_mono(&c->ready))
 		goto nomem;
 	c->bootstrap = calloc(c->cfg->bootstrap_servers.n, sizeof(*c->bootstrap));
 	if (!c->bootstrap)
@@ -437,7 +400,7 @@ tern_err_t tern_consumer_poll(tern_consumer_t *c, int timeout_ms, tern_message_t
 		}
 		if (deadline >= 0 && proto_now_ms() >= deadline)
 			break;
-		cons_cond_wait_until(&c->ready, &c->lock, deadline);
+		tern_cond_wait_until(&c->ready, &c->lock, deadline);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return err;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "client/client.h"
+#include "common/clock.h"
 #include "log/log.h"
 #include "proto/proto.h"
 #include "tern/consumer.h"
@@ -209,6 +210,5 @@ void cons_brokers_free(tern_consumer_t *c);
 void cons_queue_stats(tern_consumer_t *c, size_t *bytes, size_t *count);
 
 /* Waits on cv until deadline_ms (proto_now_ms clock; -1: without end). */
-void cons_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t deadline_ms);
 
 #endif

@@ -1045,7 +1045,7 @@ void *cons_fetcher_main(void *arg)
 			break;
 		fetched = fetch_round(c, proto_now_ms());
 		if (!fetched && !c->stopping && !c->commit_async)
-			cons_cond_wait_until(
+			tern_cond_wait_until(
 			    &c->wake, &c->lock,
 			    proto_now_ms() +
 				(c->cfg->retry_backoff_ms < CONS_IDLE_MS

@@ -14,14 +14,6 @@
 
 #include "log/log_int.h"
 
-int64_t log__mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t log__now_ms(log_dir_t *d)
 {
 	struct timespec ts;

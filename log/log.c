@@ -426,28 +426,17 @@ void log_set_hwm(log_t *l, int64_t hwm)
 
 static tern_err_t wait_for(log_t *l, const int64_t *field, int64_t offset, int timeout_ms)
 {
-	struct timespec dl;
+	int64_t deadline = timeout_ms < 0 ? -1 : tern_mono_ms() + timeout_ms;
 	tern_err_t err = TERN_OK;
 
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	if (timeout_ms >= 0) {
-		dl.tv_sec += timeout_ms / 1000;
-		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-	}
 	pthread_mutex_lock(&l->mu);
 	while (*field < offset) {
 		if (l->failed) {
 			err = l->failed;
 			break;
 		}
-		if (timeout_ms < 0) {
-			pthread_cond_wait(&l->cv, &l->mu);
-		} else if (pthread_cond_timedwait(&l->cv, &l->mu, &dl) == ETIMEDOUT &&
-			   *field < offset) {
+		if (tern_cond_wait_until(&l->cv, &l->mu, deadline) == ETIMEDOUT &&
+		    *field < offset) {
 			err = TERN_ERR__TIMED_OUT;
 			break;
 		}

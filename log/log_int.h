@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/clock.h"
 #include "log/log.h"
 #include "log/uring.h"
 
@@ -191,7 +192,6 @@ void log__set_err(char *errstr, size_t errlen, const char *fmt, ...)
 /* fsync of a directory (its entries): 0 or -errno. */
 int log__fsync_dir(const char *path);
 int64_t log__now_ms(log_dir_t *d);
-int64_t log__mono_ms(void);
 log_dir_entry_t *log__dir_entry(log_dir_t *d, const char *name, bool create);
 void log__dir_register(log_dir_t *d, log_t *l);
 void log__dir_mark_unclean(log_dir_t *d);

@@ -238,7 +238,6 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	bool created = false, epochs_bad = false;
 	char path[4096];
 	tern_err_t err = TERN_OK;
-	pthread_condattr_t ca;
 
 	if (!l)
 		return TERN_ERR__NOMEM;
@@ -248,10 +247,7 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	l->cfg = *cfg;
 	log_epoch_cache_init(&l->epochs);
 	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	tern_cond_init_mono(&l->cv);
 	if (!parse_name(name, l->topic, sizeof l->topic, &l->partition)) {
 		log__set_err(errstr, errlen, "'%s' is not a partition name (<topic>-<partition>)",
 			     name);
@@ -362,7 +358,7 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	if (l->hwm > l->leo)
 		l->hwm = l->leo;
 	l->recovery_point = log__active(l)->base;
-	l->last_flush_mono_ms = log__mono_ms();
+	l->last_flush_mono_ms = tern_mono_ms();
 	if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo) |
 	    log_epoch_cache_truncate_from_start(&l->epochs, l->start)) {
 		err = log__persist_epochs(l);

@@ -310,7 +310,7 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 	work_t *wk = calloc(nlogs ? nlogs : 1, sizeof *wk);
 	log_io_t *ops = NULL;
 	size_t nwk = 0, nops = 0, cap = 0;
-	int64_t now = log__mono_ms(), next_wake = now + WRITER_IDLE_MS;
+	int64_t now = tern_mono_ms(), next_wake = now + WRITER_IDLE_MS;
 
 	if (!wk)
 		return;
@@ -433,7 +433,7 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 	}
 	if (nops) {
 		log__ring_run(w->ring, ops, nops);
-		now = log__mono_ms();
+		now = tern_mono_ms();
 		for (size_t i = 0; i < nwk; i++)
 			if (wk[i].sync)
 				apply_sync(&wk[i], &ops[wk[i].op_first], now);
@@ -459,22 +459,11 @@ static void *writer_main(void *arg)
 		size_t n;
 
 		if (!w->kicked) {
-			int64_t now = log__mono_ms();
-			int64_t wake = w->next_wake_ms ? w->next_wake_ms : now + WRITER_IDLE_MS;
-			struct timespec ts;
-
-			if (wake > now) {
-				clock_gettime(CLOCK_MONOTONIC, &ts);
-				ts.tv_sec += (wake - now) / 1000;
-				ts.tv_nsec += ((wake - now) % 1000) * 1000000L;
-				if (ts.tv_nsec >= 1000000000L) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000L;
-				}
-				pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-				if (w->stop)
-					break;
-			}
+			tern_cond_wait_until(&w->cv, &w->mu,
+					     w->next_wake_ms ? w->next_wake_ms
+							     : tern_mono_ms() + WRITER_IDLE_MS);
+			if (w->stop)
+				break;
 		}
 		w->kicked = false;
 		w->next_wake_ms = 0;
@@ -500,7 +489,6 @@ static void *writer_main(void *arg)
 tern_err_t log__writer_new(log_writer_t **out, char *errstr, size_t errlen)
 {
 	log_writer_t *w = calloc(1, sizeof *w);
-	pthread_condattr_t ca;
 	tern_err_t err;
 
 	if (!w)
@@ -511,10 +499,7 @@ tern_err_t log__writer_new(log_writer_t **out, char *errstr, size_t errlen)
 		return err;
 	}
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	tern_cond_init_mono(&w->cv);
 	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
 		log__ring_free(w->ring);
 		pthread_mutex_destroy(&w->mu);

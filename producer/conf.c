@@ -34,7 +34,8 @@ tern_err_t prod_config_resolve(const tern_conf_t *c, bool *idempotent, char *err
 	}
 	if ((int64_t)p->delivery_timeout_ms < (int64_t)p->linger_ms + p->request_timeout_ms) {
 		snprintf(errstr, errlen,
-			 "delivery.timeout.ms (%d) must be at least linger.ms + request.timeout.ms (%lld)",
+			 "delivery.timeout.ms (%d) must be at least linger.ms + request.timeout.ms "
+			 "(%lld)",
 			 p->delivery_timeout_ms,
 			 (long long)((int64_t)p->linger_ms + p->request_timeout_ms));
 		return TERN_ERR_INVALID_CONFIG;
@@ -45,7 +46,8 @@ tern_err_t prod_config_resolve(const tern_conf_t *c, bool *idempotent, char *err
 		return TERN_ERR_INVALID_CONFIG;
 	}
 	if (p->buffer_memory < p->message_max_bytes) {
-		snprintf(errstr, errlen, "buffer.memory (%lld) must be at least message.max.bytes (%d)",
+		snprintf(errstr, errlen,
+			 "buffer.memory (%lld) must be at least message.max.bytes (%d)",
 			 (long long)p->buffer_memory, p->message_max_bytes);
 		return TERN_ERR_INVALID_CONFIG;
 	}

@@ -35,44 +35,6 @@ void prod_log(const tern_producer_t *p, int level, const char *id, const char *f
 	p->conf->log_cb(p->conf->log_opaque, level, id, line);
 }
 
-/* Waits on cv until deadline_ms (proto_now_ms clock; -1: without end). */
-static void cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t deadline_ms)
-{
-	struct timespec ts;
-	int64_t now;
-
-	if (deadline_ms < 0) {
-		pthread_cond_wait(cv, m);
-		return;
-	}
-	/* The conds use CLOCK_MONOTONIC, the clock of proto_now_ms(). */
-	now = proto_now_ms();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (deadline_ms > now) {
-		int64_t add = deadline_ms - now;
-
-		ts.tv_sec += add / 1000;
-		ts.tv_nsec += (add % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-	}
-	pthread_cond_timedwait(cv, m, &ts);
-}
-
-static int cond_init_mono(pthread_cond_t *cv)
-{
-	pthread_condattr_t a;
-	int rc;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(cv, &a);
-	pthread_condattr_destroy(&a);
-	return rc;
-}
-
 prod_topic_t *prod_topic_find(tern_producer_t *p, const char *name)
 {
 	prod_topic_t *t;
@@ -216,11 +178,11 @@ void prod_deliver_done(tern_producer_t *p)
 		for (i = 0; i < b->n; i++) {
 			const prod_msg_t *m = &b->msgs[i];
 			tern_delivery_t d = {
-				.err = b->err,
-				.topic = b->part->topic->name,
-				.partition = b->part->id,
-				.offset = -1,
-				.timestamp = m->timestamp,
+			    .err = b->err,
+			    .topic = b->part->topic->name,
+			    .partition = b->part->id,
+			    .offset = -1,
+			    .timestamp = m->timestamp,
 			};
 
 			if (!b->err && b->base_offset >= 0)
@@ -286,8 +248,8 @@ tern_producer_t *tern_producer_new(tern_conf_t *conf, char *errstr, size_t errle
 				   errstr, errlen) != TERN_OK)
 			goto fail;
 	}
-	if (pthread_mutex_init(&p->lock, NULL) || cond_init_mono(&p->wake_sender) ||
-	    cond_init_mono(&p->space) || cond_init_mono(&p->idle))
+	if (pthread_mutex_init(&p->lock, NULL) || tern_cond_init_mono(&p->wake_sender) ||
+	    tern_cond_init_mono(&p->space) || tern_cond_init_mono(&p->idle))
 		goto nomem;
 	rc = pthread_create(&p->thread, NULL, prod_sender_main, p);
 	if (rc) {
@@ -411,7 +373,7 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 		}
 		p->metadata_wanted = true;
 		pthread_cond_signal(&p->wake_sender);
-		cond_wait_until(&p->space, &p->lock, deadline);
+		tern_cond_wait_until(&p->space, &p->lock, deadline);
 		now = proto_now_ms();
 	}
 	if (partition >= t->nparts) {
@@ -432,7 +394,7 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 				 (long long)p->cfg->buffer_memory, (long long)p->cfg->max_block_ms);
 			goto out;
 		}
-		cond_wait_until(&p->space, &p->lock, deadline);
+		tern_cond_wait_until(&p->space, &p->lock, deadline);
 		now = proto_now_ms();
 	}
 	if (partition == TERN_PARTITION_ANY)
@@ -492,7 +454,7 @@ tern_err_t tern_producer_flush(tern_producer_t *p, int timeout_ms)
 			err = TERN_ERR__TIMED_OUT;
 			break;
 		}
-		cond_wait_until(&p->idle, &p->lock, deadline);
+		tern_cond_wait_until(&p->idle, &p->lock, deadline);
 	}
 	p->flushing--;
 	pthread_mutex_unlock(&p->lock);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "client/client.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "log/log.h"
 #include "proto/proto.h"
@@ -95,8 +96,8 @@ struct prod_part {
 struct prod_topic {
 	struct prod_topic *next;
 	char *name;
-	tern_err_t err;	    /* the last metadata error of the topic, 0 when known */
-	bool known;	    /* has partitions */
+	tern_err_t err; /* the last metadata error of the topic, 0 when known */
+	bool known;	/* has partitions */
 	int32_t nparts;
 	prod_part_t **parts; /* nparts of them */
 	int32_t sticky;	     /* sticky partition for null keys, -1: choose again */
@@ -138,8 +139,8 @@ struct tern_producer {
 	prod_broker_t *brokers;
 	int64_t mem_used;
 	size_t outstanding;
-	int flushing;		/* flush calls waiting: close open batches at once */
-	bool metadata_wanted;	/* refresh at the next chance */
+	int flushing;		  /* flush calls waiting: close open batches at once */
+	bool metadata_wanted;	  /* refresh at the next chance */
 	int64_t metadata_next_ms; /* earliest next metadata request */
 	int64_t metadata_last_ms;
 	int64_t producer_id;
@@ -162,7 +163,7 @@ struct tern_producer {
 
 /* Logs at level when the conf's level lets it through. Threads: any. */
 void prod_log(const tern_producer_t *p, int level, const char *id, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* The monotonic clock of every deadline (proto_now_ms) and the wall clock
  * of timestamps. */

@@ -99,7 +99,7 @@ static void fail_all(tern_producer_t *p, tern_err_t err)
 }
 
 static void set_fatal(tern_producer_t *p, tern_err_t err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_fatal(tern_producer_t *p, tern_err_t err, const char *fmt, ...)
 {
@@ -132,8 +132,8 @@ static tern_err_t bootstrap_call(tern_producer_t *p, const proto_buf_t *req, uin
 			      PROTO_DEADLINE_DEFAULT, resp, resp_len);
 	pthread_mutex_lock(&p->lock);
 	if (err) {
-		prod_log(p, TERN_LOG_WARNING, "BOOTSTRAP", "%s: %s",
-			 p->cfg->bootstrap_servers.v[i], tern_err_name(err));
+		prod_log(p, TERN_LOG_WARNING, "BOOTSTRAP", "%s: %s", p->cfg->bootstrap_servers.v[i],
+			 tern_err_name(err));
 		p->bootstrap_next++;
 	}
 	return err;
@@ -142,10 +142,10 @@ static tern_err_t bootstrap_call(tern_producer_t *p, const proto_buf_t *req, uin
 static void req_header(tern_producer_t *p, proto_buf_t *b, int16_t key, int16_t ver)
 {
 	proto_req_hdr_t h = {
-		.api_key = key,
-		.api_version = ver,
-		.correlation_id = ++p->corr & 0x7fffffff,
-		.client_id = proto_str(p->cfg->client_id),
+	    .api_key = key,
+	    .api_version = ver,
+	    .correlation_id = ++p->corr & 0x7fffffff,
+	    .client_id = proto_str(p->cfg->client_id),
 	};
 
 	proto_buf_init(b);
@@ -307,7 +307,7 @@ static void do_metadata(tern_producer_t *p, int64_t now)
 			if (mp->partition_index < 0 || mp->partition_index >= t->nparts)
 				continue;
 			t->parts[mp->partition_index]->leader =
-				mp->error_code == TERN_ERR_LEADER_NOT_AVAILABLE ? -1 : mp->leader_id;
+			    mp->error_code == TERN_ERR_LEADER_NOT_AVAILABLE ? -1 : mp->leader_id;
 			if (mp->leader_id < 0)
 				p->metadata_wanted = true;
 		}
@@ -402,8 +402,8 @@ static void head_failed(tern_producer_t *p, prod_part_t *part, tern_err_t err, i
 	if (maybe_persisted)
 		b->maybe_persisted = true;
 	if (p->idempotent &&
-	    (err == TERN_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER || err == TERN_ERR_INVALID_PRODUCER_EPOCH ||
-	     err == TERN_ERR_UNKNOWN_PRODUCER_ID)) {
+	    (err == TERN_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+	     err == TERN_ERR_INVALID_PRODUCER_EPOCH || err == TERN_ERR_UNKNOWN_PRODUCER_ID)) {
 		/* Only a partition's head batch is ever in flight, so this is
 		 * librdkafka's head-of-line case: the broker's sequence state
 		 * and ours disagree, and no retry can be sure to write the
@@ -445,8 +445,8 @@ static void expire(tern_producer_t *p, int64_t now, int64_t *wake)
 	for (t = p->topics; t; t = t->next)
 		for (int32_t i = 0; i < t->nparts; i++) {
 			prod_part_t *part = t->parts[i];
-			prod_batch_t **pp = part->inflight && part->queue ? &part->queue->next
-									  : &part->queue;
+			prod_batch_t **pp =
+			    part->inflight && part->queue ? &part->queue->next : &part->queue;
 			prod_batch_t *prev = part->inflight ? part->queue : NULL;
 
 			while (*pp) {
@@ -796,8 +796,8 @@ void *prod_sender_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		int64_t now = proto_now_ms(), wake = now + 100, cap;
-		bool want_md = p->metadata_wanted ||
-			       now - p->metadata_last_ms >= p->cfg->metadata_max_age_ms;
+		bool want_md =
+		    p->metadata_wanted || now - p->metadata_last_ms >= p->cfg->metadata_max_age_ms;
 
 		if (p->fatal) {
 			fail_all(p, TERN_ERR__FATAL);
@@ -820,8 +820,9 @@ void *prod_sender_main(void *arg)
 		if (p->nreqs > 0) {
 			/* New records cannot wake a thread in nn_poll(): look
 			 * again at least every few ms (or linger.ms if less). */
-			cap = now + (p->cfg->linger_ms < 5 ? (p->cfg->linger_ms ? p->cfg->linger_ms : 1)
-							  : 5);
+			cap = now + (p->cfg->linger_ms < 5
+					 ? (p->cfg->linger_ms ? p->cfg->linger_ms : 1)
+					 : 5);
 			wait_responses(p, wake < cap ? wake : cap);
 		} else if (wake > now) {
 			struct timespec ts;

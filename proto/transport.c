@@ -12,6 +12,7 @@
 #include <nanomsg/reqrep.h>
 #include <nanomsg/tcp.h>
 
+#include "common/clock.h"
 #include "proto/transport.h"
 
 /* What a raw REQ socket must put in the SP header itself: one 32-bit
@@ -139,10 +140,7 @@ static tern_err_t opts_take(proto_transport_opts_t *o, const proto_transport_opt
 
 int64_t proto_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return tern_mono_ms();
 }
 
 static int64_t min64(int64_t a, int64_t b)
