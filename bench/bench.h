@@ -7,4 +7,11 @@
  * plain-syscall baselines. Returns the process exit status. */
 int bench_log_main(int argc, char **argv);
 
+/* `tern-bench produce`, `consume` and `e2e` (client_bench.c): libtern's
+ * producer and consumer against a running broker, in the form of Kafka's
+ * perf tools. Each returns the process exit status. */
+int bench_produce_main(int argc, char **argv);
+int bench_consume_main(int argc, char **argv);
+int bench_e2e_main(int argc, char **argv);
+
 #endif

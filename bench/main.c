@@ -7,7 +7,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tern-bench log [--dir DIR] [--mib N] [--json] [--quick]\n"
-		   "       tern-bench log --help\n");
+		   "       tern-bench produce --topic T --num-records N --record-size S [...]\n"
+		   "       tern-bench consume --topic T --messages N [-b URL] [--json]\n"
+		   "       tern-bench e2e --topic T --num-records N --record-size S [-b URL] "
+		   "[--json]\n"
+		   "       tern-bench SUBCOMMAND --help\n");
 }
 
 int main(int argc, char **argv)
@@ -18,6 +22,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "log") == 0)
 		return bench_log_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "produce") == 0)
+		return bench_produce_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "consume") == 0)
+		return bench_consume_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "e2e") == 0)
+		return bench_e2e_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return 0;
