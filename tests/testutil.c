@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +145,64 @@ uint8_t *tt_read_file(const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
+}
+
+char *tt_read_text(const char *path)
+{
+	size_t len;
+	uint8_t *buf = tt_read_file(path, &len);
+	char *s = realloc(buf, len + 1);
+
+	ck_assert_ptr_nonnull(s);
+	s[len] = '\0';
+	return s;
+}
+
+int tt_run_prog(const char *dir, const char *in_path, const char *prog, const char *const *args,
+		int timeout_s, char **out, char **err)
+{
+	char *argv[64], *opath, *epath;
+	size_t n = 0;
+	pid_t pid;
+	int st;
+
+	ck_assert_ptr_nonnull(prog);
+	argv[n++] = (char *)prog;
+	for (; *args; args++) {
+		ck_assert_uint_lt(n, sizeof argv / sizeof argv[0] - 1);
+		argv[n++] = (char *)*args;
+	}
+	argv[n] = NULL;
+
+	ck_assert_int_ge(asprintf(&opath, "%s/prog.out", dir), 0);
+	ck_assert_int_ge(asprintf(&epath, "%s/prog.err", dir), 0);
+	pid = fork();
+	if (pid == 0) {
+		int fi = open(in_path ? in_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+		int fo = open(opath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fe = open(epath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fi < 0 || fo < 0 || fe < 0 || dup2(fi, STDIN_FILENO) < 0 ||
+		    dup2(fo, STDOUT_FILENO) < 0 || dup2(fe, STDERR_FILENO) < 0)
+			_exit(126);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm((unsigned)timeout_s);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	while (waitpid(pid, &st, 0) < 0)
+		ck_assert_int_eq(errno, EINTR);
+	free(*out);
+	free(*err);
+	*out = tt_read_text(opath);
+	*err = tt_read_text(epath);
+	free(opath);
+	free(epath);
+	ck_assert_msg(WIFEXITED(st), "%s killed by signal %d; stderr:\n%s", argv[0], WTERMSIG(st),
+		      *err);
+	ck_assert_msg(WEXITSTATUS(st) != 126 && WEXITSTATUS(st) != 127, "cannot run %s", argv[0]);
+	return WEXITSTATUS(st);
 }
 
 int tt_run(Suite *s)

@@ -39,6 +39,21 @@ const char *tt_data_path(const char *name);
 /* Reads a whole file into a malloc()ed buffer; aborts the test on error. */
 uint8_t *tt_read_file(const char *path, size_t *len);
 
+/* Reads a whole file as a NUL-terminated, malloc()ed string. */
+char *tt_read_text(const char *path);
+
+/* Runs the program prog with the arguments args (NULL-terminated, not
+ * counting prog itself; at most 62), standard input from
+ * in_path (NULL: /dev/null), standard output and error into files in dir
+ * that are read back into *out and *err (malloc()ed; any previous strings
+ * there are freed). The child dies with the test (PR_SET_PDEATHSIG), is
+ * always reaped before anything is checked,
+ * and an alarm of timeout_s seconds kills it should it hang. Fails the test
+ * when the program cannot start or dies of a signal; returns its exit
+ * status. */
+int tt_run_prog(const char *dir, const char *in_path, const char *prog, const char *const *args,
+		int timeout_s, char **out, char **err);
+
 /* Runs the suite (forked cases, CK_ENV verbosity) and returns the exit
  * status for main(). */
 int tt_run(Suite *s);

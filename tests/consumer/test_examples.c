@@ -4,10 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <signal.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "fake_broker.h"
@@ -18,43 +14,23 @@
 
 static const char *produce_exe, *consume_exe;
 
-/* Runs argv with stdout into out_path; returns its exit status. */
-static int run(char *const argv[], const char *out_path)
-{
-	pid_t pid = fork();
-	int st;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 START_TEST(produce_then_consume_examples_round_trip)
 {
 	fake_broker_t *fb = fb_start(URL, "events", 2);
-	char *dir = tt_mkdtemp("examples"), out[512], line[256];
-	char *pargs[] = {(char *)produce_exe, URL, "events", "300", NULL};
-	char *cargs[] = {(char *)consume_exe, URL, "events", "example-group", NULL};
+	char *dir = tt_mkdtemp("examples"), *out = NULL, *err = NULL, *line, *save;
 	static char seen[N];
 	int lines = 0;
-	FILE *f;
 
 	ck_assert_ptr_nonnull(fb);
-	snprintf(out, sizeof(out), "%s/produce.out", dir);
-	ck_assert_int_eq(run(pargs, out), 0);
-	snprintf(out, sizeof(out), "%s/consume.out", dir);
-	ck_assert_int_eq(run(cargs, out), 0);
-	f = fopen(out, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f)) {
+	ck_assert_int_eq(tt_run_prog(dir, NULL, produce_exe,
+				     (const char *const[]){URL, "events", "300", NULL}, 60, &out,
+				     &err),
+			 0);
+	ck_assert_int_eq(tt_run_prog(dir, NULL, consume_exe,
+				     (const char *const[]){URL, "events", "example-group", NULL},
+				     60, &out, &err),
+			 0);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		int part, i;
 		long long off;
 
@@ -63,7 +39,8 @@ START_TEST(produce_then_consume_examples_round_trip)
 		seen[i] = 1;
 		lines++;
 	}
-	fclose(f);
+	free(out);
+	free(err);
 	ck_assert_int_eq(lines, N);
 	/* The group's offsets were committed at close (enable.auto.commit). */
 	ck_assert_int_eq(
@@ -78,14 +55,11 @@ END_TEST
  * program this suite builds and runs. */
 START_TEST(readme_shows_the_tested_example)
 {
-	size_t rlen, elen;
-	char *readme = (char *)tt_read_file(tt_data_path("../../README.md"), &rlen);
-	char *example = (char *)tt_read_file(tt_data_path("../../examples/produce.c"), &elen);
+	char *readme = tt_read_text(tt_data_path("../../README.md"));
+	char *example = tt_read_text(tt_data_path("../../examples/produce.c"));
+	size_t elen = strlen(example);
 	char *start, *end;
 
-	readme = realloc(readme, rlen + 1);
-	ck_assert_ptr_nonnull(readme);
-	readme[rlen] = 0;
 	start = strstr(readme, "```c\n");
 	ck_assert_msg(start != NULL, "README.md has no C example block");
 	start += 5;

@@ -142,63 +142,11 @@ static void teardown(void)
 /* ------------------------------------------------------------------------ */
 /* Running tern                                                               */
 
-static char *read_text(const char *path)
-{
-	size_t len;
-	uint8_t *buf = tt_read_file(path, &len);
-	char *s = malloc(len + 1);
-
-	ck_assert_ptr_nonnull(s);
-	memcpy(s, buf, len);
-	s[len] = '\0';
-	free(buf);
-	return s;
-}
-
-/* Runs TERN_BIN with args (NULL-terminated), its stdout and stderr going to
- * files that end up in out and err; returns its exit status. The child is
- * always reaped before anything is checked, and an alarm kills it should it
- * hang. */
+/* Runs TERN_BIN with args (NULL-terminated); its stdout and stderr end up
+ * in out and err. Returns its exit status. */
 static int run_tern(const char *const *args)
 {
-	const char *bin = getenv("TERN_BIN");
-	char *argv[16], *opath, *epath;
-	size_t n = 0;
-	pid_t pid;
-	int st;
-
-	ck_assert_ptr_nonnull(bin);
-	argv[n++] = (char *)bin;
-	for (; *args; args++) {
-		ck_assert_uint_lt(n, sizeof argv / sizeof argv[0] - 1);
-		argv[n++] = (char *)*args;
-	}
-	argv[n] = NULL;
-	ck_assert_int_ge(asprintf(&opath, "%s/stdout", tmp), 0);
-	ck_assert_int_ge(asprintf(&epath, "%s/stderr", tmp), 0);
-	pid = fork();
-	if (pid == 0) {
-		int fo = open(opath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int fe = open(epath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (fo < 0 || fe < 0 || dup2(fo, STDOUT_FILENO) < 0 || dup2(fe, STDERR_FILENO) < 0)
-			_exit(126);
-		alarm(30);
-		execv(bin, argv);
-		_exit(127);
-	}
-	ck_assert_int_gt(pid, 0);
-	while (waitpid(pid, &st, 0) < 0)
-		ck_assert_int_eq(errno, EINTR);
-	free(out);
-	free(err);
-	out = read_text(opath);
-	err = read_text(epath);
-	free(opath);
-	free(epath);
-	ck_assert_msg(WIFEXITED(st), "tern killed by signal %d; stderr:\n%s", WTERMSIG(st), err);
-	ck_assert_msg(WEXITSTATUS(st) != 126 && WEXITSTATUS(st) != 127, "cannot run %s", bin);
-	return WEXITSTATUS(st);
+	return tt_run_prog(tmp, NULL, getenv("TERN_BIN"), args, 30, &out, &err);
 }
 
 #define TERN(...) run_tern((const char *const[]){__VA_ARGS__, NULL})
