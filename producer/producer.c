@@ -45,17 +45,37 @@ prod_topic_t *prod_topic_find(tern_producer_t *p, const char *name)
 	return NULL;
 }
 
-static prod_part_t *part_new(tern_producer_t *p, prod_topic_t *t, int32_t id)
+log_batch_builder_t *prod_builder_take(tern_producer_t *p)
 {
 	log_builder_opts_t o;
+	log_batch_builder_t *bl;
+
+	if (p->nspare > 0)
+		return p->spare[--p->nspare];
+	log_builder_opts_default(&o);
+	o.codec = p->cfg->compression_type;
+	o.zstd_level = p->cfg->compression_level < 0 ? 0 : p->cfg->compression_level;
+	if (log_batch_builder_new(&o, &bl) != TERN_OK)
+		return NULL;
+	return bl;
+}
+
+void prod_builder_give(tern_producer_t *p, log_batch_builder_t *bl)
+{
+	if (p->nspare < PROD_SPARE_BUILDERS)
+		p->spare[p->nspare++] = bl;
+	else
+		log_batch_builder_free(bl);
+}
+
+static prod_part_t *part_new(tern_producer_t *p, prod_topic_t *t, int32_t id)
+{
 	prod_part_t *part = calloc(1, sizeof(*part));
 
 	if (!part)
 		return NULL;
-	log_builder_opts_default(&o);
-	o.codec = p->cfg->compression_type;
-	o.zstd_level = p->cfg->compression_level < 0 ? 0 : p->cfg->compression_level;
-	if (log_batch_builder_new(&o, &part->builder) != TERN_OK) {
+	part->builder = prod_builder_take(p);
+	if (!part->builder) {
 		free(part);
 		return NULL;
 	}
@@ -112,19 +132,21 @@ static prod_topic_t *topic_add(tern_producer_t *p, const char *name)
 
 tern_err_t prod_part_close_open(tern_producer_t *p, prod_part_t *part, int64_t now)
 {
+	log_batch_builder_t *fresh;
 	prod_batch_t *b;
-	tern_err_t err;
 
 	if (part->nopen == 0)
 		return TERN_OK;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return TERN_ERR__NOMEM;
-	err = log_batch_builder_finish(part->builder, &b->buf, &b->len);
-	if (err != TERN_OK) {
+	fresh = prod_builder_take(p);
+	if (!fresh) {
 		free(b);
-		return err;
+		return TERN_ERR__NOMEM;
 	}
+	b->builder = part->builder;
+	part->builder = fresh;
 	b->part = part;
 	b->msgs = part->open_msgs;
 	b->n = part->nopen;
@@ -194,6 +216,7 @@ void prod_deliver_done(tern_producer_t *p)
 		}
 		nrec += b->n;
 		mem += (int64_t)b->mem;
+		log_batch_builder_free(b->builder); /* ended before it was sealed */
 		free(b->buf);
 		free(b->msgs);
 		free(b);
@@ -315,6 +338,7 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 	prod_topic_t *t;
 	prod_part_t *part;
 	int64_t deadline, now;
+	bool closed = false;
 	tern_err_t err = TERN_OK;
 
 	if (!p || !topic || !*topic || partition < TERN_PARTITION_ANY || (nheaders && !headers) ||
@@ -337,9 +361,6 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 	}
 
 	pthread_mutex_lock(&p->lock);
-	now = proto_now_ms();
-	/* The sender thread never waits here: only it frees memory. */
-	deadline = now + (on_sender_thread(p) ? 0 : p->cfg->max_block_ms);
 	t = prod_topic_find(p, topic);
 	if (!t) {
 		t = topic_add(p, topic);
@@ -347,7 +368,16 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 			err = TERN_ERR__NOMEM;
 			goto out;
 		}
-		t->first_wanted_ms = now;
+		t->first_wanted_ms = proto_now_ms();
+	}
+	/* The clock is read only when a record must wait, opens a batch or
+	 * closes one: a record that goes into an open batch needs none. */
+	if (!t->known || p->mem_used + (int64_t)need > p->cfg->buffer_memory) {
+		now = proto_now_ms();
+		/* The sender thread never waits here: only it frees memory. */
+		deadline = now + (on_sender_thread(p) ? 0 : p->cfg->max_block_ms);
+	} else {
+		now = deadline = -1;
 	}
 	for (;;) {
 		if (p->fatal) {
@@ -402,9 +432,12 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 	part = t->parts[partition];
 	if (part->nopen > 0 &&
 	    log_batch_builder_size(part->builder) + need > (size_t)p->cfg->batch_size) {
+		if (now < 0)
+			now = proto_now_ms();
 		err = prod_part_close_open(p, part, now);
 		if (err)
 			goto out;
+		closed = true;
 	}
 	if (part->nopen == part->open_cap) {
 		size_t cap = part->open_cap ? 2 * part->open_cap : 64;
@@ -427,13 +460,18 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 		part->open_msgs[part->nopen++] = (prod_msg_t){cb, opaque, ts};
 	}
 	if (part->nopen == 1)
-		part->open_since_ms = now;
+		part->open_since_ms = now >= 0 ? now : (now = proto_now_ms());
 	part->open_mem += need;
 	p->mem_used += (int64_t)need;
 	p->outstanding++;
-	if (log_batch_builder_size(part->builder) >= (size_t)p->cfg->batch_size)
-		prod_part_close_open(p, part, now);
-	pthread_cond_signal(&p->wake_sender);
+	if (log_batch_builder_size(part->builder) >= (size_t)p->cfg->batch_size) {
+		prod_part_close_open(p, part, now >= 0 ? now : proto_now_ms());
+		closed = true;
+	}
+	/* The sender needs to know of a new open batch (its linger.ms) and of
+	 * a closed one; another record in an open batch changes neither. */
+	if (closed || part->nopen == 1)
+		pthread_cond_signal(&p->wake_sender);
 out:
 	pthread_mutex_unlock(&p->lock);
 	if (hdrs != hstack)
@@ -535,6 +573,8 @@ void tern_producer_destroy(tern_producer_t *p)
 		free(t->name);
 		free(t);
 	}
+	while (p->nspare > 0)
+		log_batch_builder_free(p->spare[--p->nspare]);
 	free(p->reqs);
 	tern_conf_destroy(p->conf);
 	free(p);

@@ -51,13 +51,23 @@ typedef struct prod_msg {
 typedef struct prod_part prod_part_t;
 typedef struct prod_topic prod_topic_t;
 
+/* Empty batch builders a producer keeps for reuse: one suffices while the
+ * sender keeps up; a few more cover several partitions closing at once. */
+#define PROD_SPARE_BUILDERS 4
+
 /* A closed batch of one partition: its bytes and its records' callbacks.
- * base_seq is -1 until it is first sent (stamped with the producer id,
- * epoch and sequence, then resent byte for byte on every retry). */
+ * It is closed under p->lock with its records still uncompressed in
+ * builder; the sender thread seals it (compresses, fills the header and
+ * CRC) with the lock dropped, so that compression never holds up
+ * tern_produce(). Invariant: exactly one of builder and buf is set, and
+ * only a sealed batch (buf) is sent. base_seq is -1 until it is first sent
+ * (stamped with the producer id, epoch and sequence, then resent byte for
+ * byte on every retry). */
 typedef struct prod_batch {
 	struct prod_batch *next;
 	prod_part_t *part;
-	uint8_t *buf; /* owned */
+	log_batch_builder_t *builder; /* owned until sealed, then NULL */
+	uint8_t *buf;		      /* owned; NULL until sealed */
 	size_t len;
 	prod_msg_t *msgs; /* owned, n of them */
 	size_t n;
@@ -136,6 +146,10 @@ struct tern_producer {
 	pthread_cond_t idle;	    /* outstanding fell, or a flush round finished */
 	prod_topic_t *topics;
 	prod_batch_t *done, *done_tail; /* outcomes waiting for their callbacks */
+	/* Empty builders kept for the next batch that closes, so that their
+	 * zstd context and buffer are reused. */
+	log_batch_builder_t *spare[PROD_SPARE_BUILDERS];
+	size_t nspare;
 	prod_broker_t *brokers;
 	int64_t mem_used;
 	size_t outstanding;
@@ -172,8 +186,19 @@ int64_t prod_wall_ms(void);
 /* Sender thread (sender.c). */
 void *prod_sender_main(void *arg);
 
-/* Closes the open batch of part into its queue. Locks: p->lock held. */
+/* Closes the open batch of part into its queue, unsealed: its records stay
+ * in their builder and part gets an empty one. Cheap: compression happens
+ * later, in the sender thread's prod_seal_batches(). Threads: any.
+ * Locks: p->lock held. */
 tern_err_t prod_part_close_open(tern_producer_t *p, prod_part_t *part, int64_t now);
+
+/* An empty builder for p's codec: a spare one, else a new one; NULL without
+ * memory. Threads: any. Locks: p->lock held. */
+log_batch_builder_t *prod_builder_take(tern_producer_t *p);
+
+/* Keeps the empty builder bl as a spare, or frees it when there are
+ * enough. Threads: any. Locks: p->lock held. */
+void prod_builder_give(tern_producer_t *p, log_batch_builder_t *bl);
 
 /* Ends b (already off its partition's queue) with err, or with offsets
  * from base_offset: moves it to p->done for prod_deliver_done().

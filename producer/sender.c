@@ -592,8 +592,110 @@ fail:
 		head_failed(p, g->parts[i], err, now, false);
 }
 
-/* Closes batches that are due and sends every partition's head batch
- * whose connection is free, one request per connection. */
+/* Closes the open batches whose linger.ms passed (all of them while a
+ * flush waits or at destroy). */
+static void close_due(tern_producer_t *p, int64_t now, int64_t *wake)
+{
+	prod_topic_t *t;
+
+	for (t = p->topics; t; t = t->next)
+		for (int32_t k = 0; k < t->nparts; k++) {
+			prod_part_t *part = t->parts[k];
+			int64_t due = part->open_since_ms + p->cfg->linger_ms;
+
+			if (part->nopen == 0)
+				continue;
+			if (p->flushing || p->stopping || now >= due)
+				prod_part_close_open(p, part, now);
+			else if (due < *wake)
+				*wake = due;
+		}
+}
+
+/* Takes b, which failed to seal, off its partition's queue and ends it. */
+static void seal_failed(tern_producer_t *p, prod_batch_t *b, tern_err_t err)
+{
+	prod_part_t *part = b->part;
+	prod_batch_t **pp = &part->queue, *prev = NULL;
+
+	while (*pp && *pp != b) {
+		prev = *pp;
+		pp = &prev->next;
+	}
+	if (!*pp)
+		return;
+	*pp = b->next;
+	if (part->tail == b)
+		part->tail = prev;
+	prod_log(p, TERN_LOG_WARNING, "FAIL", "%s [%d]: %zu records failed: %s", part->topic->name,
+		 part->id, b->n, tern_err_name(err));
+	prod_batch_done(p, b, err, -1, -1);
+}
+
+/* Seals every closed batch that is not yet: compresses its records and
+ * fills its header and CRC (log_batch_builder_finish), with p->lock
+ * dropped so that tern_produce() goes on meanwhile. That is safe because
+ * only this thread reads or writes a queued batch's builder, buf and len
+ * and only this thread takes batches off a queue or frees them; other
+ * threads only append to the queues. Returns true when it sealed any. */
+static bool seal_batches(tern_producer_t *p)
+{
+	typedef struct {
+		prod_batch_t *b;
+		uint8_t *buf;
+		size_t len;
+		tern_err_t err;
+	} seal_t;
+	seal_t *v = NULL;
+	size_t n = 0, cap = 0, i;
+	prod_topic_t *t;
+
+	for (t = p->topics; t; t = t->next)
+		for (int32_t k = 0; k < t->nparts; k++)
+			for (prod_batch_t *b = t->parts[k]->queue; b; b = b->next) {
+				if (!b->builder)
+					continue;
+				if (n == cap) {
+					size_t nc = cap ? 2 * cap : 8;
+					seal_t *nv = realloc(v, nc * sizeof(*nv));
+
+					if (!nv) {
+						/* Next round; seal what we have. */
+						goto collected;
+					}
+					v = nv;
+					cap = nc;
+				}
+				v[n++] = (seal_t){.b = b};
+			}
+collected:
+	if (n == 0) {
+		free(v);
+		return false;
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < n; i++)
+		v[i].err = log_batch_builder_finish(v[i].b->builder, &v[i].buf, &v[i].len);
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < n; i++) {
+		prod_batch_t *b = v[i].b;
+
+		if (v[i].err) {
+			/* The builder still holds the records: freed with b. */
+			seal_failed(p, b, v[i].err);
+			continue;
+		}
+		b->buf = v[i].buf;
+		b->len = v[i].len;
+		prod_builder_give(p, b->builder);
+		b->builder = NULL;
+	}
+	free(v);
+	return true;
+}
+
+/* Sends every partition's sealed head batch whose connection is free, one
+ * request per connection. */
 static void send_ready(tern_producer_t *p, int64_t now, int64_t *wake)
 {
 	send_group_t *groups = NULL;
@@ -608,17 +710,14 @@ static void send_ready(tern_producer_t *p, int64_t now, int64_t *wake)
 			send_group_t *g = NULL;
 			size_t conn;
 
-			if (part->nopen > 0) {
-				int64_t due = part->open_since_ms + p->cfg->linger_ms;
-
-				if (p->flushing || p->stopping || now >= due)
-					prod_part_close_open(p, part, now);
-				else if (due < *wake)
-					*wake = due;
-			}
 			hb = part->queue;
 			if (part->inflight || !hb)
 				continue;
+			if (hb->builder) {
+				/* Closed while the others were being sealed. */
+				*wake = now;
+				continue;
+			}
 			if (now < hb->retry_at_ms) {
 				if (hb->retry_at_ms < *wake)
 					*wake = hb->retry_at_ms;
@@ -810,6 +909,9 @@ void *prod_sender_main(void *arg)
 			continue;
 		} else {
 			expire(p, now, &wake);
+			close_due(p, now, &wake);
+			if (seal_batches(p))
+				now = proto_now_ms();
 			send_ready(p, now, &wake);
 		}
 		prod_deliver_done(p);
