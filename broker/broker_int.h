@@ -58,8 +58,38 @@ bk_idem_verdict_t bk_idem_check(const bk_idem_t *s, const log_batch_hdr_t *h, bk
 /* Records an appended batch; _NOMEM leaves s unchanged. */
 tern_err_t bk_idem_record(bk_idem_t *s, const log_batch_hdr_t *h, int64_t base_offset);
 void bk_idem_free(bk_idem_t *s);
-/* Rebuilds s from every batch header of l (recovery). */
-tern_err_t bk_idem_rebuild(bk_idem_t *s, log_t *l, char *errstr, size_t errlen);
+
+/* The state as a snapshot payload (docs/broker.md): *buf malloc()ed. */
+tern_err_t bk_idem_encode(const bk_idem_t *s, uint8_t **buf, size_t *len);
+/* Replaces s (empty or not) with the payload of the snapshot at offset;
+ * _CORRUPT with why for a payload that is not one this code writes (s is
+ * then unchanged). */
+tern_err_t bk_idem_decode(bk_idem_t *s, const uint8_t *buf, size_t len, int64_t offset, char *why,
+			  size_t whylen);
+
+/* What a rebuild did: the snapshot it started from (-1: none, a scan from
+ * the log start), the snapshots it found corrupt and deleted, and the
+ * batch headers it read after the snapshot. */
+typedef struct bk_idem_load {
+	int64_t snapshot_offset;
+	int discarded;
+	int64_t batches_scanned;
+} bk_idem_load_t;
+
+/* Replaces s with the state of l as it is now (recovery, and after a
+ * truncation): from the newest valid snapshot at or below the LEO, then
+ * the batch headers after it; without one, from every batch header. A
+ * corrupt snapshot is deleted with a warning naming name. *load (may be
+ * NULL) says what was done. No append may run meanwhile. */
+tern_err_t bk_idem_rebuild(bk_idem_t *s, log_t *l, const char *name, bk_idem_load_t *load,
+			   char *errstr, size_t errlen);
+
+/* The log's roll callback of a partition (opaque: the bk_part_t): writes
+ * the state as the snapshot at base, or warns. Runs inside log_append() on
+ * the appending thread, which holds p->append_mu and has not recorded the
+ * appended batch yet, so p->idem is exactly the state as of base. Takes
+ * p->mu to encode, not to write. */
+void bk_idem_roll(void *opaque, int64_t base);
 
 /* ------------------------------------------------------------------------ */
 /* Topics and partitions                                                      */

@@ -371,8 +371,10 @@ static tern_err_t part_open(broker_t *b, bk_topic_t *t, int32_t i, char *why, si
 	}
 	if (!err) {
 		bk_part_apply(b, p, &d);
-		err = bk_idem_rebuild(&p->idem, p->log, why, whylen);
+		err = bk_idem_rebuild(&p->idem, p->log, name, NULL, why, whylen);
 	}
+	if (!err)
+		log_set_roll_cb(p->log, bk_idem_roll, p);
 	if (err) {
 		if (!why[0])
 			snprintf(why, whylen, "%s: %s", name, tern_strerror(err));

@@ -282,6 +282,9 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 	log_segment_t *seg;
 	log_chunk_t *c;
 	bool epochs_changed = false;
+	int64_t rolled = -1;
+	log_roll_cb *roll_cb = NULL;
+	void *roll_opaque = NULL;
 	tern_err_t err;
 
 	pthread_mutex_lock(&l->mu);
@@ -309,6 +312,9 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 		log__end_exclusive(l);
 		if (err)
 			goto out;
+		rolled = log__active(l)->base;
+		roll_cb = l->roll_cb;
+		roll_opaque = l->roll_opaque;
 	}
 
 	seg = log__active(l);
@@ -379,6 +385,10 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 	log__writer_kick(l->writer);
 out:
 	pthread_mutex_unlock(&l->mu);
+	/* The roll happened whatever became of this append: the user's state
+	 * as of the new base is still the one to save. */
+	if (rolled >= 0 && roll_cb)
+		roll_cb(roll_opaque, rolled);
 	return err;
 }
 
@@ -545,11 +555,14 @@ static tern_err_t cut_segment(log_t *l, log_segment_t *seg, int64_t offset)
 	return log__seg_open_active(l->path, seg, l->cfg.segment_index_bytes, NULL, 0);
 }
 
+static tern_err_t truncate_fully(log_t *l, int64_t offset);
+
 tern_err_t log_truncate(log_t *l, int64_t offset, int64_t *new_end)
 {
 	tern_err_t err = TERN_OK;
 	bool changed = false;
 
+	pthread_mutex_lock(&l->snap_mu);
 	pthread_mutex_lock(&l->mu);
 	log__begin_exclusive(l);
 	if (l->failed) {
@@ -559,7 +572,9 @@ tern_err_t log_truncate(log_t *l, int64_t offset, int64_t *new_end)
 	if (offset < l->start) {
 		log__end_exclusive(l);
 		pthread_mutex_unlock(&l->mu);
-		return log_truncate_fully(l, offset);
+		err = truncate_fully(l, offset);
+		pthread_mutex_unlock(&l->snap_mu);
+		return err;
 	}
 	if (offset < l->leo) {
 		changed = true;
@@ -579,6 +594,16 @@ tern_err_t log_truncate(log_t *l, int64_t offset, int64_t *new_end)
 			l->hwm = l->leo;
 		l->recovery_point = log__active(l)->base;
 		log__active(l)->created_ms = log__now_ms(l->dir);
+		/* A snapshot above the cut describes batches that are gone, and
+		 * would be taken for the new ones written over them. */
+		err = log__snap_prune(l->path, l->start, l->leo, SIZE_MAX);
+		if (err) {
+			log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
+				  "%s: deleting the snapshots above %lld: %s", l->name,
+				  (long long)l->leo, tern_strerror(err));
+			err = l->failed;
+			goto out;
+		}
 	}
 	/* Always, as Kafka's truncateTo: a former leader may hold an epoch that
 	 * starts at its log end with no record in it, which would answer
@@ -594,10 +619,22 @@ out:
 	 * be appended over the cut, so that recovery never trusts old bytes. */
 	if (!err && changed)
 		err = log_dir_checkpoint(l->dir);
+	pthread_mutex_unlock(&l->snap_mu);
 	return err;
 }
 
 tern_err_t log_truncate_fully(log_t *l, int64_t offset)
+{
+	tern_err_t err;
+
+	pthread_mutex_lock(&l->snap_mu);
+	err = truncate_fully(l, offset);
+	pthread_mutex_unlock(&l->snap_mu);
+	return err;
+}
+
+/* log_truncate_fully() with l->snap_mu held. */
+static tern_err_t truncate_fully(log_t *l, int64_t offset)
 {
 	log_segment_t *seg;
 	char errstr[300];
@@ -614,6 +651,14 @@ tern_err_t log_truncate_fully(log_t *l, int64_t offset)
 	}
 	while (l->nsegs)
 		log__drop_segment(l, l->nsegs - 1);
+	/* No snapshot describes the new log (hi < lo: every one goes). */
+	err = log__snap_prune(l->path, 0, -1, 0);
+	if (err) {
+		log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR, "%s: deleting the snapshots: %s",
+			  l->name, tern_strerror(err));
+		err = l->failed;
+		goto out;
+	}
 	seg = log__seg_alloc(offset);
 	err = seg ? log__seg_create(l->path, seg, l->cfg.segment_index_bytes, errstr, sizeof errstr)
 		  : TERN_ERR__NOMEM;
@@ -625,7 +670,8 @@ tern_err_t log_truncate_fully(log_t *l, int64_t offset)
 			log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
 				  "%s: fsync of the directory after creating segment %020lld: %s",
 				  l->name, (long long)l->leo, strerror(-rc));
-			return l->failed;
+			err = l->failed;
+			goto out;
 		}
 	}
 	if (!err)
@@ -652,11 +698,17 @@ out:
 }
 
 /* Raises the log start to the first segment's base when retention left it
- * below, and trims the epoch cache. l->mu held. */
-static tern_err_t start_moved(log_t *l)
+ * below, trims the epoch cache and deletes the snapshots below the start
+ * when it moved past old_start. l->mu and l->snap_mu held. */
+static tern_err_t start_moved(log_t *l, int64_t old_start)
 {
 	if (l->start < l->segs[0]->base)
 		l->start = l->segs[0]->base;
+	/* Snapshots below the start can no longer be completed by a scan from
+	 * their offset. A failure to delete one is harmless: the log never
+	 * lists a snapshot below its start, and the next open retries. */
+	if (l->start > old_start)
+		log__snap_prune(l->path, l->start, INT64_MAX, SIZE_MAX);
 	if (log_epoch_cache_truncate_from_start(&l->epochs, l->start))
 		return log__persist_epochs(l);
 	return TERN_OK;
@@ -666,16 +718,20 @@ tern_err_t log_advance_start(log_t *l, int64_t offset)
 {
 	tern_err_t err = TERN_OK;
 
+	pthread_mutex_lock(&l->snap_mu);
 	pthread_mutex_lock(&l->mu);
 	if (offset > l->leo) {
 		err = TERN_ERR_OFFSET_OUT_OF_RANGE;
 	} else if (offset > l->start) {
+		int64_t old_start = l->start;
+
 		l->start = offset;
 		while (l->nsegs > 1 && l->segs[0]->end <= l->start)
 			log__drop_segment(l, 0);
-		err = start_moved(l);
+		err = start_moved(l, old_start);
 	}
 	pthread_mutex_unlock(&l->mu);
+	pthread_mutex_unlock(&l->snap_mu);
 	return err;
 }
 
@@ -698,11 +754,13 @@ static int64_t segment_time(log_t *l, log_segment_t *seg)
 
 tern_err_t log_retain(log_t *l, int64_t upper, int *deleted)
 {
-	int64_t now = log__now_ms(l->dir), total = 0;
+	int64_t now = log__now_ms(l->dir), total = 0, old_start;
 	tern_err_t err;
 	int cnt = 0;
 
+	pthread_mutex_lock(&l->snap_mu);
 	pthread_mutex_lock(&l->mu);
+	old_start = l->start;
 	for (size_t i = 0; i < l->nsegs; i++)
 		total += (int64_t)l->segs[i]->size;
 	while (l->nsegs > 1) {
@@ -722,8 +780,9 @@ tern_err_t log_retain(log_t *l, int64_t upper, int *deleted)
 		log__drop_segment(l, 0);
 		cnt++;
 	}
-	err = start_moved(l);
+	err = start_moved(l, old_start);
 	pthread_mutex_unlock(&l->mu);
+	pthread_mutex_unlock(&l->snap_mu);
 	if (deleted)
 		*deleted = cnt;
 	return err;

@@ -494,6 +494,76 @@ bool log_is_failed(const log_t *l);
 const char *log_failure(const log_t *l);
 
 /* ------------------------------------------------------------------------ */
+/* Snapshots of a log user's state (KAFKA-REFERENCE.md §4)                    */
+
+/* A snapshot is a payload that the log's user (the broker: its idempotent
+ * producers) saves as of an offset X: what the batches below X made. It
+ * lives in the partition directory as <X, 20 digits>.snapshot:
+ *
+ *   "TSNP" | version INT16 (1) | X INT64 | payload length INT32 | payload |
+ *   CRC-32C UINT32 of every byte before it          (all big-endian)
+ *
+ * written with log_durable_replace(). The log keeps the files consistent
+ * with its offsets, so that a snapshot it lists is always one of the log
+ * as it is now: it keeps the newest LOG_SNAPSHOTS_KEPT after each write;
+ * truncation deletes those above the new end (durably, before anything can
+ * be appended over the cut); retention and log_advance_start delete those
+ * below the new log start; log_truncate_fully deletes them all; and
+ * log_open deletes those outside [log start, LEO] (recovery may have cut
+ * the log below them).
+ *
+ * Segment rolls are where the broker snapshots (Kafka does the same): the
+ * log calls the roll callback with the new segment's base. Locks: the
+ * snapshot files have their own lock, taken before the log's; a write holds
+ * it across its fsyncs, so truncation and retention wait for a write in
+ * progress, appends do not. */
+#define LOG_SNAPSHOTS_KEPT     2
+#define LOG_SNAPSHOT_VERSION   1
+#define LOG_SNAPSHOT_OVERHEAD  22	   /* header 18 + CRC 4 */
+#define LOG_SNAPSHOT_MAX_BYTES (64u << 20) /* largest file read */
+
+/* A new segment starts at base: every offset below base was appended
+ * before, the batches of the append that rolled start at base. Runs on the
+ * thread that called log_append(), after the roll and before log_append()
+ * returns, with no log lock held; it may call log_snapshot_write() and the
+ * offset getters, not log_append(). */
+typedef void(log_roll_cb)(void *opaque, int64_t base);
+
+/* Sets (cb NULL: clears) the roll callback. Rolls happen only in
+ * log_append(), so setting it right after log_open() misses none. */
+void log_set_roll_cb(log_t *l, log_roll_cb *cb, void *opaque);
+
+/* Writes payload (len bytes, borrowed) as the snapshot at offset
+ * (log start <= offset <= LEO, else OFFSET_OUT_OF_RANGE) atomically and
+ * durably, then deletes all but the newest LOG_SNAPSHOTS_KEPT snapshots.
+ * Errors: _INVALID_ARG for a payload over the cap, KAFKA_STORAGE_ERROR for
+ * a failed log, or the write's error (the older snapshots stay). */
+tern_err_t log_snapshot_write(log_t *l, int64_t offset, const void *payload, size_t len);
+
+/* The offsets of l's snapshot files in [log start, LEO], newest first
+ * (*offsets malloc()ed, NULL when *n is 0; the caller frees it). The files
+ * are not read: log_snapshot_read() checks each. */
+tern_err_t log_snapshot_list(log_t *l, int64_t **offsets, size_t *n);
+
+/* Reads the snapshot at offset. On success *payload is malloc()ed (the
+ * caller frees it; may be NULL when *len is 0). _CORRUPT (why in errstr)
+ * for a file that log_snapshot_decode() refuses or that names another
+ * offset; an errno error (ENOENT: no such snapshot) otherwise. */
+tern_err_t log_snapshot_read(log_t *l, int64_t offset, uint8_t **payload, size_t *len, char *errstr,
+			     size_t errlen);
+
+/* Deletes the snapshot at offset (a corrupt one) durably; a missing file
+ * is not an error. */
+tern_err_t log_snapshot_delete(log_t *l, int64_t offset);
+
+/* Checks a whole snapshot file's bytes (buf, len): magic, version, length,
+ * CRC. On success *offset gets X and *payload, *plen the payload inside
+ * buf. _CORRUPT with the reason in why otherwise. For log_snapshot_read()
+ * and tools (`tern dump-log`). */
+tern_err_t log_snapshot_decode(const uint8_t *buf, size_t len, int64_t *offset,
+			       const uint8_t **payload, size_t *plen, char *why, size_t whylen);
+
+/* ------------------------------------------------------------------------ */
 /* Error injection (builds with -Dfault_injection=true only)                  */
 
 enum log_fault_op {

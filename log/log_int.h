@@ -139,6 +139,13 @@ struct log {
 
 	log_epoch_cache_t epochs;
 
+	/* Snapshot files (snapshot.c): snap_mu serialises their writes and
+	 * deletions and is taken before mu, never inside it. roll_cb is
+	 * guarded by mu. */
+	pthread_mutex_t snap_mu;
+	log_roll_cb *roll_cb;
+	void *roll_opaque;
+
 	tern_err_t failed; /* 0, or why the log serves nothing more */
 	char failure[256];
 
@@ -295,6 +302,14 @@ void log__drop_segment(log_t *l, size_t i);
  * throughout. log__end_exclusive() gives it back. */
 void log__begin_exclusive(log_t *l);
 void log__end_exclusive(log_t *l);
+/* snapshot.c */
+/* The offsets of the snapshot files in dir, newest first (*offsets
+ * malloc()ed). */
+tern_err_t log__snap_list_dir(const char *dir, int64_t **offsets, size_t *n);
+/* Deletes the snapshot files of dir outside [lo, hi] and, of those inside,
+ * all but the newest keep; fsyncs dir when it deleted any. Under snap_mu
+ * (or before the log is shared). */
+tern_err_t log__snap_prune(const char *dir, int64_t lo, int64_t hi, size_t keep);
 /* open.c: frees a log without writing anything (log_dir_abandon). */
 void log__abandon(log_t *l);
 void log__fail(log_t *l, tern_err_t err, const char *fmt, ...)

@@ -247,6 +247,7 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	l->cfg = *cfg;
 	log_epoch_cache_init(&l->epochs);
 	pthread_mutex_init(&l->mu, NULL);
+	pthread_mutex_init(&l->snap_mu, NULL);
 	tern_cond_init_mono(&l->cv);
 	if (!parse_name(name, l->topic, sizeof l->topic, &l->partition)) {
 		log__set_err(errstr, errlen, "'%s' is not a partition name (<topic>-<partition>)",
@@ -368,6 +369,14 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 			goto fail;
 		}
 	}
+	/* Recovery may have cut the log below a snapshot, and retention may
+	 * have moved the start past one before a crash kept it. */
+	err = log__snap_prune(l->path, l->start, l->leo, SIZE_MAX);
+	if (err) {
+		log__set_err(errstr, errlen, "%s: deleting the snapshots outside [%lld, %lld]: %s",
+			     l->name, (long long)l->start, (long long)l->leo, tern_strerror(err));
+		goto fail;
+	}
 	free(bases);
 	log__dir_register(d, l);
 	*out = l;
@@ -385,6 +394,7 @@ fail:
 	free(l->segs);
 	log_epoch_cache_free(&l->epochs);
 	pthread_mutex_destroy(&l->mu);
+	pthread_mutex_destroy(&l->snap_mu);
 	pthread_cond_destroy(&l->cv);
 	free(l->name);
 	free(l->path);
@@ -403,6 +413,7 @@ static void free_log(log_t *l)
 	free(l->waiters);
 	log_epoch_cache_free(&l->epochs);
 	pthread_mutex_destroy(&l->mu);
+	pthread_mutex_destroy(&l->snap_mu);
 	pthread_cond_destroy(&l->cv);
 	free(l->name);
 	free(l->path);

@@ -1,6 +1,7 @@
 /* tools/cli_dump_log.c: `tern dump-log`, which prints what a partition's
  * files hold: the batches (and records) of segments, the entries of offset
- * and time indexes, the leader-epoch checkpoint. In the manner of Kafka's
+ * and time indexes, the leader-epoch checkpoint, the producer-state
+ * snapshots' envelopes. In the manner of Kafka's
  * kafka-dump-log.sh, as text or as one JSON object per line. */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +38,7 @@ enum kind {
 	KIND_INDEX,
 	KIND_TIMEINDEX,
 	KIND_EPOCHS,
+	KIND_SNAPSHOT,
 };
 
 /* How to print: each line as text ("name: value name: value") or as one
@@ -72,8 +74,10 @@ static void usage(FILE *f)
 	      "  <base>.index             the offset index: one line per entry\n"
 	      "  <base>.timeindex         the time index: one line per entry\n"
 	      "  leader-epoch-checkpoint  the leader epochs and their start offsets\n"
+	      "  <offset>.snapshot        a producer-state snapshot: its offset, version,\n"
+	      "                           payload size and whether its CRC holds\n"
 	      "  a partition directory    its leader-epoch-checkpoint, then every segment\n"
-	      "                           in base-offset order\n"
+	      "                           in base-offset order, then every snapshot\n"
 	      "\n"
 	      "Options:\n"
 	      "  -r, --records            also print every record: offset, timestamp, key,\n"
@@ -601,6 +605,68 @@ static int dump_epochs(out_t *o, const char *path)
 	return CLI_EXIT_OK;
 }
 
+/* A producer-state snapshot: log/'s envelope (log_snapshot_decode checks
+ * it as the broker does); the payload is the broker's and is not decoded. */
+static int dump_snapshot(out_t *o, const char *path)
+{
+	const uint8_t *payload;
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t plen, got = 0;
+	int64_t offset, named = -1;
+	char why[256];
+	int fd, status = CLI_EXIT_FAIL;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		cli_error(CMD, "cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)st.st_size > LOG_SNAPSHOT_MAX_BYTES) {
+		cli_error(CMD, "%s is corrupt: %lld bytes, more than a snapshot may hold", path,
+			  (long long)st.st_size);
+		goto out;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		cli_error(CMD, "out of memory");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+
+		if (r < 0) {
+			cli_error(CMD, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (log_snapshot_decode(buf, got, &offset, &payload, &plen, why, sizeof why) != TERN_OK) {
+		cli_error(CMD, "%s is corrupt: %s", path, why);
+		goto out;
+	}
+	if (base_from_name(path, ".snapshot", &named) && named != offset) {
+		cli_error(CMD, "%s is corrupt: it holds the state at offset %" PRId64, path,
+			  offset);
+		goto out;
+	}
+	put_dumping(o, path);
+	begin_line(o, path);
+	put_i64(o, "snapshotOffset", offset);
+	put_i64(o, "version", LOG_SNAPSHOT_VERSION);
+	put_u64(o, "payloadBytes", plen);
+	put_bool(o, "crcValid", true);
+	end_line(o);
+	status = CLI_EXIT_OK;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return status;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Partition directories                                                      */
 
@@ -616,8 +682,9 @@ static int cmp_base(const void *a, const void *b)
 	return (x->base > y->base) - (x->base < y->base);
 }
 
-/* The segments of dir in base-offset order, in *segs (caller frees). */
-static int list_segments(const char *dir, seg_name_t **segs, size_t *n)
+/* The files "<20 digits><ext>" of dir (segments, snapshots) in offset
+ * order, in *segs (caller frees). */
+static int list_files(const char *dir, const char *ext, seg_name_t **segs, size_t *n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -631,7 +698,7 @@ static int list_segments(const char *dir, seg_name_t **segs, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		int64_t base;
 
-		if (!base_from_name(de->d_name, ".log", &base))
+		if (!base_from_name(de->d_name, ext, &base))
 			continue;
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;
@@ -663,8 +730,8 @@ nomem:
 
 static int dump_dir(out_t *o, const char *path)
 {
-	seg_name_t *segs = NULL;
-	size_t n = 0, len = strlen(path);
+	seg_name_t *segs = NULL, *snaps = NULL;
+	size_t n = 0, nsnaps = 0, len = strlen(path);
 	char *dir = NULL, *epochs = NULL;
 	int status = CLI_EXIT_FAIL;
 
@@ -677,7 +744,8 @@ static int dump_dir(out_t *o, const char *path)
 		cli_error(CMD, "out of memory");
 		goto out;
 	}
-	if (list_segments(dir, &segs, &n) < 0)
+	if (list_files(dir, ".log", &segs, &n) < 0 ||
+	    list_files(dir, ".snapshot", &snaps, &nsnaps) < 0)
 		goto out;
 	if (n == 0) {
 		cli_error(CMD,
@@ -696,10 +764,16 @@ static int dump_dir(out_t *o, const char *path)
 	for (size_t i = 0; i < n; i++)
 		if (dump_segment(o, segs[i].path) != CLI_EXIT_OK)
 			status = CLI_EXIT_FAIL;
+	for (size_t i = 0; i < nsnaps; i++)
+		if (dump_snapshot(o, snaps[i].path) != CLI_EXIT_OK)
+			status = CLI_EXIT_FAIL;
 out:
 	for (size_t i = 0; i < n; i++)
 		free(segs[i].path);
 	free(segs);
+	for (size_t i = 0; i < nsnaps; i++)
+		free(snaps[i].path);
+	free(snaps);
 	free(epochs);
 	free(dir);
 	return status;
@@ -730,6 +804,8 @@ static int classify(const char *path)
 		return KIND_TIMEINDEX;
 	if (strcmp(name, EPOCH_CHECKPOINT) == 0)
 		return KIND_EPOCHS;
+	if (ends_with(name, ".snapshot"))
+		return KIND_SNAPSHOT;
 	return -2;
 }
 
@@ -783,7 +859,8 @@ static int run(int argc, char **argv)
 			return cli_usage_error(
 			    CMD,
 			    "cannot dump %s: give a segment (.log), an index "
-			    "(.index, .timeindex), a %s or a partition directory",
+			    "(.index, .timeindex), a snapshot (.snapshot), a %s or a "
+			    "partition directory",
 			    argv[optind + i], EPOCH_CHECKPOINT);
 		}
 	}
@@ -804,6 +881,9 @@ static int run(int argc, char **argv)
 			break;
 		case KIND_EPOCHS:
 			rc = dump_epochs(&o, path);
+			break;
+		case KIND_SNAPSHOT:
+			rc = dump_snapshot(&o, path);
 			break;
 		default: /* could not be read, already reported */
 			rc = CLI_EXIT_FAIL;

@@ -605,6 +605,49 @@ START_TEST(flipped_bit_marks_batch_invalid)
 }
 END_TEST
 
+/* Producer-state snapshots in a partition directory (the broker writes
+ * one at every roll) are dumped after the segments, not refused. */
+START_TEST(snapshots_dump_with_the_directory_and_alone)
+{
+	log_dir_opts_t dopts = {0};
+	log_config_t cfg;
+	log_dir_t *d;
+	log_t *l;
+	char why[256], *data, *snap;
+
+	ck_assert_int_ge(asprintf(&data, "%s/data", tmp), 0);
+	dopts.path = data;
+	ck_assert_msg(log_dir_open(&dopts, &d, why, sizeof why) == TERN_OK, "%s", why);
+	log_config_default(&cfg);
+	cfg.segment_index_bytes = 4096;
+	ck_assert_msg(log_open(d, "events-0", &cfg, &l, why, sizeof why) == TERN_OK, "%s", why);
+	ck_assert_int_eq(log_snapshot_write(l, 5, "state", 5), TERN_OK);
+	ck_assert_int_eq(log_snapshot_write(l, 15, "abc", 3), TERN_OK);
+	ck_assert_int_eq(log_close(l), TERN_OK);
+	ck_assert_int_eq(log_dir_close(d), TERN_OK);
+	ck_assert_int_ge(asprintf(&snap, "%s/%020d.snapshot", part, 15), 0);
+
+	ck_assert_int_eq(TERN("dump-log", part), 0);
+	ck_assert_int_eq(count_of(out, "isValid: true"), NBATCHES);
+	ck_assert_msg(strstr(out, "snapshotOffset: 5 version: 1 payloadBytes: 5 crcValid: true\n") <
+			      strstr(out, "snapshotOffset: 15 version: 1 payloadBytes: 3 "
+					  "crcValid: true\n") &&
+			  strstr(out, "snapshotOffset: 5 ") > strstr(out, "isValid: true"),
+		      "%s", out);
+	ck_assert_int_eq(TERN("dump-log", "--format", "json", snap), 0);
+	ck_assert_msg(strstr(out, "\"snapshotOffset\":15,\"version\":1,\"payloadBytes\":3,"
+				  "\"crcValid\":true}\n") != NULL,
+		      "%s", out);
+
+	flip_bit(snap, 20, 0);
+	ck_assert_int_eq(TERN("dump-log", part), 1);
+	ck_assert_err_has("00000000000000000015.snapshot is corrupt: CRC mismatch");
+	ck_assert_int_eq(count_of(out, "isValid: true"), NBATCHES);
+	free(snap);
+	free(data);
+}
+END_TEST
+
 START_TEST(truncated_segment_stops_at_position)
 {
 	batch_line_t *v;
@@ -755,6 +798,7 @@ static Suite *dump_log_suite(void)
 	tcase_add_test(tc, index_zero_tail_and_bad_name);
 	tcase_add_test(tc, flipped_bit_marks_batch_invalid);
 	tcase_add_test(tc, truncated_segment_stops_at_position);
+	tcase_add_test(tc, snapshots_dump_with_the_directory_and_alone);
 	tcase_add_test(tc, json_lines_parse);
 	tcase_add_test(tc, kafka_written_batch);
 	tcase_add_test(tc, command_line_errors);
