@@ -3,7 +3,8 @@
 #include "proto/api.h"
 
 /* Version ranges from KAFKA-REFERENCE.md §5; first flexible versions from
- * the "flexibleVersions" of Kafka's message schemas. */
+ * the "flexibleVersions" of Kafka's message schemas. Tern's own keys (1000
+ * up) have version 0 only and no flexible version. */
 static const proto_api_info_t apis[] = {
     {PROTO_API_PRODUCE, 3, 8, 9, "Produce"},
     {PROTO_API_FETCH, 4, 11, 12, "Fetch"},
@@ -21,6 +22,11 @@ static const proto_api_info_t apis[] = {
     {PROTO_API_ALTER_CONFIGS, 0, 1, 2, "AlterConfigs"},
     {PROTO_API_ELECT_LEADERS, 0, 1, 2, "ElectLeaders"},
     {PROTO_API_INCREMENTAL_ALTER_CONFIGS, 0, 0, 1, "IncrementalAlterConfigs"},
+    {PROTO_API_BROKER_REGISTRATION, 0, 0, PROTO_NEVER_FLEXIBLE, "BrokerRegistration"},
+    {PROTO_API_BROKER_HEARTBEAT, 0, 0, PROTO_NEVER_FLEXIBLE, "BrokerHeartbeat"},
+    {PROTO_API_ALTER_PARTITION, 0, 0, PROTO_NEVER_FLEXIBLE, "AlterPartition"},
+    {PROTO_API_ALLOCATE_PRODUCER_IDS, 0, 0, PROTO_NEVER_FLEXIBLE, "AllocateProducerIds"},
+    {PROTO_API_REPLICA_HEALTH, 0, 0, PROTO_NEVER_FLEXIBLE, "ReplicaHealth"},
 };
 
 const proto_api_info_t *proto_api_table(size_t *count)

@@ -27,7 +27,17 @@ typedef enum proto_api_key {
 	PROTO_API_ALTER_CONFIGS = 33,
 	PROTO_API_ELECT_LEADERS = 43,
 	PROTO_API_INCREMENTAL_ALTER_CONFIGS = 44,
+	/* Tern's own inter-broker keys (KAFKA-REFERENCE.md §5, msg_cluster.h) */
+	PROTO_API_BROKER_REGISTRATION = 1000,
+	PROTO_API_BROKER_HEARTBEAT = 1001,
+	PROTO_API_ALTER_PARTITION = 1002,
+	PROTO_API_ALLOCATE_PRODUCER_IDS = 1003,
+	PROTO_API_REPLICA_HEALTH = 1004,
 } proto_api_key_t;
+
+/* first_flexible of an API with no flexible version: only INT16_MAX itself
+ * counts as flexible, and no API is spoken at that version. */
+#define PROTO_NEVER_FLEXIBLE INT16_MAX
 
 /* One API Tern speaks: the version range it accepts (KAFKA-REFERENCE.md
  * §5) and Kafka's first flexible version of the API, which may lie above

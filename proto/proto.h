@@ -1,6 +1,6 @@
 /* proto/proto.h: the public header of proto/, the Kafka wire codec shared
  * by broker and clients: primitive types, API table and headers, and the
- * request/response messages. */
+ * request/response messages, Kafka's and Tern's inter-broker ones. */
 #ifndef TERN_PROTO_PROTO_H
 #define TERN_PROTO_PROTO_H
 
@@ -8,6 +8,7 @@
 #include "proto/api.h"
 #include "proto/msg_data.h"
 #include "proto/msg_admin.h"
+#include "proto/msg_cluster.h"
 #include "proto/transport.h"
 
 #endif
