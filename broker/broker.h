@@ -55,8 +55,7 @@ tern_err_t broker_start(broker_t *b);
  * freed either way. Threads: the caller of broker_open(), once. */
 tern_err_t broker_stop(broker_t *b);
 
-/* Kafka's rules for a topic name: 1 to 249 characters of [a-zA-Z0-9._-],
- * not "." or "..". On false, why says what is wrong. */
-bool broker_topic_name_valid(const char *name, size_t len, char *why, size_t whylen);
+/* Whether the process only runs the controller (process.roles=controller). */
+bool broker_is_controller_only(const broker_t *b);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "controller/controller.h"
 #include "isr/isr.h"
 #include "log/log.h"
 #include "proto/proto.h"
@@ -118,6 +119,55 @@ typedef struct bk_wait {
 
 typedef struct bk_topic bk_topic_t;
 
+/* A partition as the latest cluster image says: its leader, epochs,
+ * replicas and ISR, and the replicas reported corrupt. */
+typedef struct bk_pstate {
+	isr_leader_and_isr_t st;
+	int32_t ncorrupt;
+	int32_t corrupt[ISR_MAX_REPLICAS];
+} bk_pstate_t;
+
+/* A broker of the cluster image. */
+typedef struct bk_peer {
+	int32_t id;
+	char host[256];
+	int32_t port;
+	int64_t epoch;
+	bool alive;
+	bool shutting_down;
+} bk_peer_t;
+
+/* An ISR change a partition leader proposes, queued for the link thread. */
+typedef struct bk_alter {
+	struct bk_alter *next;
+	char *topic;
+	int32_t partition;
+	isr_alter_t alter;
+} bk_alter_t;
+
+/* The link to the controller (cluster.c). mu guards kick, the heartbeat
+ * counters and alters; cond signals each heartbeat's end and wakes the
+ * link thread. hb_sent counts heartbeats sent, hb_applied the latest one
+ * whose answer was applied, hb_failed the latest that failed. The other
+ * fields belong to the link thread (and to start-up and shutdown, when it
+ * does not run). */
+typedef struct bk_link {
+	bool inited, started, registered_once;
+	atomic_bool stop;
+	pthread_t thread;
+	proto_pool_t *pool; /* to a controller elsewhere */
+	atomic_uint_fast32_t corr;
+	int64_t incarnation;
+	int64_t epoch;	 /* this broker's registration */
+	int64_t version; /* of the image applied last */
+	int32_t heartbeat_ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool kick;
+	uint64_t hb_sent, hb_applied, hb_failed;
+	bk_alter_t *alters;
+} bk_link_t;
+
 /* One partition this broker leads.
  * Locks: append_mu serialises the appends (idempotence check, log_append,
  * recording) so that offsets follow the order of the checks; mu guards isr,
@@ -134,6 +184,9 @@ typedef struct bk_part {
 	pthread_mutex_t append_mu;
 	pthread_mutex_t mu;
 	isr_partition_t isr;
+	/* Follower: reconcile with the leader (OffsetForLeaderEpoch) before
+	 * the next fetch. Guarded by mu. */
+	bool reconcile;
 	bk_wait_t *waits;
 	size_t nwaits, wcap;
 	bk_idem_t idem;
@@ -151,9 +204,12 @@ struct bk_topic {
 	tern_conf_kv_t *overrides;
 	size_t noverrides;
 	broker_topic_config_t cfg;
-	int32_t *epochs; /* leader epoch of each partition */
-	bk_part_t **parts;
+	bk_pstate_t *state; /* each partition as the latest image says */
+	bk_part_t **parts;  /* NULL where this broker holds no replica */
 };
+
+/* The replica fetchers (replica.c). */
+typedef struct bk_fetchers bk_fetchers_t;
 
 /* A fetch waiting for data (long poll). */
 typedef struct bk_fetch bk_fetch_t;
@@ -197,37 +253,39 @@ struct broker {
 	atomic_uint_fast64_t token_seq; /* produce wait tokens */
 
 	bk_offsets_t *offsets;
+
+	/* Replica fetchers, one per leader broker (replica.c). */
+	bk_fetchers_t *fetchers;
+
+	/* The controller when it runs in this process, else NULL. */
+	ctl_t *ctl;
+	bk_link_t link;
+	/* The brokers of the latest image and the controller's id. Guarded
+	 * by topics_lock. */
+	bk_peer_t *peers;
+	size_t npeers;
+	int32_t controller_id;
 };
 
 /* The topic called name (len bytes), or NULL. topics_lock held. */
 bk_topic_t *bk_topic_find(broker_t *b, const char *name, size_t len);
-/* The partition, or NULL. topics_lock held. */
+/* This broker's replica of the partition, or NULL. topics_lock held. */
 bk_part_t *bk_part_find(broker_t *b, proto_str_t topic, int32_t partition);
+/* Why there is no replica here: NOT_LEADER_OR_FOLLOWER when the partition
+ * exists (elsewhere), else UNKNOWN_TOPIC_OR_PARTITION. topics_lock held. */
+tern_err_t bk_part_missing(broker_t *b, proto_str_t topic, int32_t partition);
 
-/* Creates a topic: opens its logs, leads every partition at epoch 0 and
- * writes the metadata file. topics_lock held for writing. why gets Kafka's
- * error message. */
-tern_err_t bk_topic_create(broker_t *b, const char *name, int32_t npart, int16_t rf,
-			   const tern_conf_kv_t *overrides, size_t noverrides, bool internal,
-			   char *why, size_t whylen);
-/* Deletes a topic, its logs and its metadata. topics_lock held for writing. */
-tern_err_t bk_topic_delete(broker_t *b, bk_topic_t *t);
-/* Replaces a topic's overrides (already checked by broker_topic_resolve()):
- * applies them to its open logs and state machines and writes the metadata
- * file. Takes ownership of ov (n malloc()ed pairs) on success. topics_lock
- * held for writing. */
-tern_err_t bk_topic_set_overrides(broker_t *b, bk_topic_t *t, tern_conf_kv_t *ov, size_t n,
-				  char *why, size_t whylen);
-void bk_overrides_free(tern_conf_kv_t *ov, size_t n);
-
-/* Writes the metadata file from memory. topics_lock held for writing (or
- * before the workers start). */
-tern_err_t bk_meta_save(broker_t *b);
-/* Reads the metadata file, opens every partition with a new leader epoch
- * and writes the file back. At start-up. */
-tern_err_t bk_meta_load(broker_t *b, char *errstr, size_t errlen);
+/* Makes the topics and partitions match a cluster image (a heartbeat's
+ * answer with brokers and topics): creates and deletes topics, applies
+ * their configs, opens the replicas this broker holds and gives each its
+ * state (leader or follower, ISR, replica health). Takes topics_lock for
+ * writing. */
+void bk_image_apply(broker_t *b, const proto_broker_heartbeat_resp_t *m);
 /* Closes every partition (logs flushed and closed) and frees the topics. */
 tern_err_t bk_topics_close(broker_t *b);
+
+/* Frees n owned config pairs. */
+void bk_overrides_free(tern_conf_kv_t *ov, size_t n);
 
 /* The isr/ configuration of a topic. */
 void bk_isr_config(const broker_t *b, const broker_topic_config_t *t, isr_config_t *out);
@@ -265,6 +323,47 @@ void bk_part_tick(broker_t *b, bk_part_t *p, int64_t now);
 void bk_kick(broker_t *b);
 
 /* ------------------------------------------------------------------------ */
+/* The controller link (cluster.c)                                            */
+
+/* Opens the controller (in this process) or the connection to it, then
+ * registers and applies the first image. Before the workers start. */
+tern_err_t bk_cluster_open(broker_t *b, char *errstr, size_t errlen);
+/* Starts the link thread (heartbeats, ISR changes). */
+tern_err_t bk_cluster_start(broker_t *b);
+/* Stops the link thread after a controlled shutdown. */
+void bk_cluster_shutdown(broker_t *b);
+void bk_cluster_close(broker_t *b);
+/* Queues an ISR change for the controller (from bk_part_apply). */
+void bk_cluster_alter(broker_t *b, bk_part_t *p, const isr_alter_t *a);
+/* Waits until a heartbeat sent after this call has been answered and its
+ * image applied: every change the controller made before is then known
+ * here. REQUEST_TIMED_OUT at deadline_ms. No topics_lock held. */
+tern_err_t bk_cluster_sync(broker_t *b, int64_t deadline_ms);
+/* Sends a whole request frame to the controller and returns its response
+ * frame (*resp malloc()ed), after bk_cluster_sync(). No topics_lock held. */
+tern_err_t bk_cluster_forward(broker_t *b, const uint8_t *req, size_t len, uint8_t **resp,
+			      size_t *resp_len);
+/* Creates a topic through the controller (auto-creation, the offsets
+ * topic); why gets the controller's message. No topics_lock held. */
+tern_err_t bk_cluster_create_topic(broker_t *b, const char *name, int32_t npart, int32_t rf,
+				   const tern_conf_kv_t *configs, size_t n, char *why,
+				   size_t whylen);
+/* A block of producer ids from the controller. */
+tern_err_t bk_cluster_producer_ids(broker_t *b, int64_t *start, int32_t *len);
+
+/* ------------------------------------------------------------------------ */
+/* Replica fetchers (replica.c)                                               */
+
+/* Starts a fetcher for every leader broker this broker follows a partition
+ * of (after an image); each fetches for all of them in one Fetch. Fetchers
+ * live until broker stop. topics_lock held for writing. */
+void bk_replica_update(broker_t *b);
+/* Wakes the fetchers (a partition needs reconciling, a new follower). */
+void bk_replica_kick(broker_t *b);
+/* Stops and frees every fetcher. No topics_lock held. */
+void bk_replica_stop(broker_t *b);
+
+/* ------------------------------------------------------------------------ */
 /* Requests                                                                   */
 
 /* One request being handled. */
@@ -295,11 +394,19 @@ void bk_handle_delete_topics(bk_req_t *q);
 void bk_handle_describe_configs(bk_req_t *q);
 void bk_handle_alter_configs(bk_req_t *q);
 void bk_handle_incremental_alter_configs(bk_req_t *q);
+void bk_handle_elect_leaders(bk_req_t *q);
+/* Answers a request addressed to the controller in this process. */
+void bk_serve_controller(bk_req_t *q);
 /* Produce and Fetch may keep q's arena: they set q->arena to NULL then. */
 void bk_handle_produce(bk_req_t *q);
 void bk_handle_fetch(bk_req_t *q);
 void bk_handle_list_offsets(bk_req_t *q);
 void bk_handle_init_producer_id(bk_req_t *q);
+void bk_handle_offset_for_leader_epoch(bk_req_t *q);
+
+/* The broker epoch a replica fetch names in its client id
+ * ("ternd-replica-ID-EPOCH", docs/protocol.md), or ISR_NO_BROKER_EPOCH. */
+int64_t bk_replica_client_epoch(proto_str_t client_id);
 
 /* The log's completion callback of every leader append (opaque: the
  * bk_part_t). Runs on a writer thread; takes p->mu. */

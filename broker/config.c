@@ -187,10 +187,20 @@ static const tern_conf_entry_t broker_entries[] = {
      .importance = TERN_CONF_HIGH, .check = check_address,
      .doc = "Addresses given to clients and other brokers, one for each of listeners in the same "
 	    "order; empty: listeners themselves."},
-    {TERN_CONF_STRING(B, controller_listener, "controller.listener", ""),
+    {TERN_CONF_STRING(B, controller_connect, "controller.connect", ""),
      .importance = TERN_CONF_HIGH, .check = check_address,
-     .doc = "Where the embedded controller serves, tcp://HOST:PORT: the controller listens there "
-	    "and brokers connect there; empty: the controller serves on its listeners."},
+     .doc = "The controller's listener, tcp://HOST:PORT, for a broker whose process.roles lacks "
+	    "controller under the embedded store."},
+    {TERN_CONF_INT32(B, broker_session_timeout_ms, "broker.session.timeout.ms", "9000", 100,
+		     INT32_MAX),
+     .unit = TERN_CONF_UNIT_MS, .importance = TERN_CONF_HIGH,
+     .doc = "A broker that sends the controller no heartbeat for this long is declared dead: it "
+	    "leaves every ISR and the partitions it led elect new leaders."},
+    {TERN_CONF_INT32(B, broker_heartbeat_interval_ms, "broker.heartbeat.interval.ms", "500", 10,
+		     INT32_MAX),
+     .unit = TERN_CONF_UNIT_MS, .importance = TERN_CONF_MEDIUM,
+     .doc = "How often a broker heartbeats to the controller; each heartbeat also brings the "
+	    "metadata changes since the last one."},
     {TERN_CONF_ENUM(B, metadata_store, "metadata.store", "embedded", metadata_stores),
      .importance = TERN_CONF_HIGH,
      .doc = "Where the controller keeps cluster metadata: embedded (a file in its data "
@@ -421,9 +431,9 @@ tern_err_t broker_config_validate(const broker_config_t *c, char *errstr, size_t
 		return TERN_ERR_INVALID_CONFIG;
 	}
 	if (c->metadata_store == BROKER_METADATA_EMBEDDED &&
-	    !has_item(&c->process_roles, "controller") && !*c->controller_listener) {
+	    !has_item(&c->process_roles, "controller") && !*c->controller_connect) {
 		snprintf(errstr, errlen,
-			 "process.roles without controller needs controller.listener, the address "
+			 "process.roles without controller needs controller.connect, the address "
 			 "of the embedded controller");
 		return TERN_ERR_INVALID_CONFIG;
 	}
@@ -511,6 +521,8 @@ static const char doc_head[] =
     "  second, where Kafka leaves flushing to the operating system.\n"
     "- `process.roles` is `broker,controller`, one process with the embedded\n"
     "  controller (Kafka's is empty, ZooKeeper mode).\n"
+    "- `broker.heartbeat.interval.ms` is 500, not 2000: heartbeats also carry\n"
+    "  metadata changes to the brokers, which should learn of them promptly.\n"
     "\n"
     "## Broker\n"
     "\n";
@@ -544,4 +556,34 @@ out:
 	free(broker);
 	free(topic);
 	return err;
+}
+
+bool broker_topic_name_valid(const char *name, size_t len, char *why, size_t whylen)
+{
+	if (len == 0) {
+		snprintf(why, whylen, "the topic name is empty");
+		return false;
+	}
+	if (len > 249) {
+		snprintf(why, whylen,
+			 "the topic name is %zu characters long; at most 249 are allowed", len);
+		return false;
+	}
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {
+		snprintf(why, whylen, "'.' and '..' are not topic names");
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-')) {
+			snprintf(why, whylen,
+				 "the topic name holds a character other than ASCII letters, "
+				 "digits, '.', '_' and '-' (byte 0x%02x at %zu)",
+				 (unsigned char)c, i);
+			return false;
+		}
+	}
+	return true;
 }

@@ -45,7 +45,9 @@ typedef struct broker_config {
 	tern_conf_list_t advertised_listeners;
 	tern_conf_list_t process_roles;
 	int metadata_store;
-	char *controller_listener;
+	char *controller_connect;
+	int32_t broker_session_timeout_ms;
+	int32_t broker_heartbeat_interval_ms;
 	char *zookeeper_connect;
 	int32_t zookeeper_session_timeout_ms;
 	tern_conf_list_t log_dirs;
@@ -107,7 +109,7 @@ extern const tern_conf_table_t broker_topic_table;
 
 /* Checks what no single key can: metadata.store=zookeeper needs
  * zookeeper.connect; a broker without the controller role under the embedded
- * store needs controller.listener; listeners that bind every interface need
+ * store needs controller.connect; listeners that bind every interface need
  * advertised.listeners, which, when set, pairs one address with each
  * listener. Run it once every key is set. */
 tern_err_t broker_config_validate(const broker_config_t *c, char *errstr, size_t errlen);
@@ -118,6 +120,10 @@ tern_err_t broker_config_validate(const broker_config_t *c, char *errstr, size_t
  * on success; errors name the key (TERN_ERR_INVALID_CONFIG). */
 tern_err_t broker_topic_resolve(const broker_config_t *b, const tern_conf_kv_t *overrides, size_t n,
 				broker_topic_config_t *out, char *errstr, size_t errlen);
+
+/* Kafka's rules for a topic name: 1 to 249 characters of [a-zA-Z0-9._-],
+ * not "." or "..". On false, why says what is wrong. */
+bool broker_topic_name_valid(const char *name, size_t len, char *why, size_t whylen);
 
 /* The storage settings of a topic's partition logs. */
 void broker_topic_log_config(const broker_topic_config_t *t, log_config_t *out);

@@ -47,7 +47,7 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 	rp->preferred_read_replica = -1;
 	rp->records = (proto_bytes_t){NULL, -1};
 	if (!p) {
-		rp->error_code = TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		rp->error_code = (int16_t)bk_part_missing(f->b, topic, fp->partition);
 		return 0;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -55,8 +55,9 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 		/* A follower reads up to the LEO; its fetch is its progress. */
 		isr_decisions_t d;
 
-		err = isr_follower_fetch(&p->isr, f->req.replica_id, fp->current_leader_epoch,
-					 fp->fetch_offset, ISR_NO_BROKER_EPOCH, proto_now_ms(), &d);
+		err = isr_follower_fetch(
+		    &p->isr, f->req.replica_id, fp->current_leader_epoch, fp->fetch_offset,
+		    bk_replica_client_epoch(f->hdr.client_id), proto_now_ms(), &d);
 		if (!err)
 			bk_part_apply(f->b, p, &d);
 		upper = INT64_MAX;
@@ -266,7 +267,7 @@ static int64_t record_timestamp(log_t *l, int64_t offset)
 	return ts;
 }
 
-static void list_one(broker_t *b, int16_t version, proto_str_t topic,
+static void list_one(broker_t *b, int16_t version, int32_t replica_id, proto_str_t topic,
 		     const proto_list_offsets_req_partition_t *lp,
 		     proto_list_offsets_resp_partition_t *out)
 {
@@ -280,12 +281,14 @@ static void list_one(broker_t *b, int16_t version, proto_str_t topic,
 	out->offset = -1;
 	out->leader_epoch = -1;
 	if (!p) {
-		out->error_code = TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		out->error_code = (int16_t)bk_part_missing(b, topic, lp->partition_index);
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
 	err = isr_check_epoch(&p->isr, cur, true);
-	if (!err && lp->timestamp == -1)
+	if (!err && lp->timestamp == -1 && replica_id >= 0)
+		off = log_end_offset(p->log); /* a follower asks for the LEO */
+	else if (!err && lp->timestamp == -1)
 		err = isr_list_latest(&p->isr, cur, &off);
 	hwm = p->isr.hwm;
 	out->leader_epoch = p->isr.leader_epoch;
@@ -343,12 +346,81 @@ void bk_handle_list_offsets(bk_req_t *q)
 		rt[i].partitions = rp;
 		rt[i].partitions_count = t->partitions_count;
 		for (int32_t j = 0; j < t->partitions_count; j++)
-			list_one(q->b, q->hdr.api_version, t->name, &t->partitions[j], &rp[j]);
+			list_one(q->b, q->hdr.api_version, req.replica_id, t->name,
+				 &t->partitions[j], &rp[j]);
 	}
 	pthread_rwlock_unlock(&q->b->topics_lock);
 	m.topics = rt;
 	m.topics_count = req.topics_count;
 	bk_resp_begin(&*q, &out);
 	proto_list_offsets_resp_encode(&out, q->hdr.api_version, &m);
+	bk_resp_send(q, &out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* OffsetForLeaderEpoch                                                       */
+
+/* The leader's answer for one partition (KIP-101, KIP-279): its largest
+ * epoch <= the one asked and where that epoch ends here. */
+static void ofle_one(broker_t *b, proto_str_t topic, const proto_ofle_req_partition_t *rq,
+		     proto_ofle_resp_partition_t *out)
+{
+	bk_part_t *p = bk_part_find(b, topic, rq->partition);
+	tern_err_t err;
+
+	out->partition = rq->partition;
+	out->leader_epoch = -1;
+	out->end_offset = -1;
+	if (!p) {
+		out->error_code = (int16_t)bk_part_missing(b, topic, rq->partition);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	err = isr_check_epoch(&p->isr, rq->current_leader_epoch, true);
+	pthread_mutex_unlock(&p->mu);
+	if (err) {
+		out->error_code = (int16_t)err;
+		return;
+	}
+	log_end_offset_for_epoch(p->log, rq->leader_epoch, &out->leader_epoch, &out->end_offset);
+}
+
+void bk_handle_offset_for_leader_epoch(bk_req_t *q)
+{
+	proto_ofle_req_t req;
+	proto_ofle_resp_t m = {0};
+	proto_ofle_resp_topic_t *rt;
+	proto_buf_t out;
+
+	if (proto_ofle_req_decode(&q->rd, q->hdr.api_version, &req) != TERN_OK) {
+		bk_reply_error(q, TERN_ERR_INVALID_REQUEST);
+		return;
+	}
+	rt = proto_arena_alloc(q->arena, req.topics_count > 0 ? (size_t)req.topics_count : 1,
+			       sizeof *rt);
+	if (!rt) {
+		bk_reply_error(q, TERN_ERR_INVALID_REQUEST);
+		return;
+	}
+	pthread_rwlock_rdlock(&q->b->topics_lock);
+	for (int32_t i = 0; i < req.topics_count; i++) {
+		const proto_ofle_req_topic_t *t = &req.topics[i];
+		proto_ofle_resp_partition_t *rp = proto_arena_alloc(
+		    q->arena, t->partitions_count > 0 ? (size_t)t->partitions_count : 1,
+		    sizeof *rp);
+
+		rt[i].topic = t->topic;
+		if (!rp)
+			continue;
+		rt[i].partitions = rp;
+		rt[i].partitions_count = t->partitions_count;
+		for (int32_t j = 0; j < t->partitions_count; j++)
+			ofle_one(q->b, t->topic, &t->partitions[j], &rp[j]);
+	}
+	m.topics = rt;
+	m.topics_count = req.topics_count;
+	bk_resp_begin(q, &out);
+	proto_ofle_resp_encode(&out, q->hdr.api_version, &m);
+	pthread_rwlock_unlock(&q->b->topics_lock);
 	bk_resp_send(q, &out);
 }

@@ -505,12 +505,18 @@ static tern_err_t offsets_topic_create(broker_t *b, char *why, size_t whylen)
 	    {"retention.ms", "-1"},
 	    {"retention.bytes", "-1"},
 	};
-	int16_t rf = 1; /* min(offsets.topic.replication.factor, brokers) */
+	int32_t rf = 0; /* min(offsets.topic.replication.factor, live brokers) */
 
+	pthread_rwlock_rdlock(&b->topics_lock);
+	for (size_t i = 0; i < b->npeers; i++)
+		rf += b->peers[i].alive;
+	pthread_rwlock_unlock(&b->topics_lock);
+	if (rf < 1)
+		rf = 1;
 	if (b->cfg->offsets_topic_replication_factor < rf)
-		rf = (int16_t)b->cfg->offsets_topic_replication_factor;
+		rf = b->cfg->offsets_topic_replication_factor;
 	snprintf(seg, sizeof seg, "%d", b->cfg->offsets_topic_segment_bytes);
-	return bk_topic_create(b, BK_OFFSETS_TOPIC, b->offsets->n, rf, ov, 3, true, why, whylen);
+	return bk_cluster_create_topic(b, BK_OFFSETS_TOPIC, b->offsets->n, rf, ov, 3, why, whylen);
 }
 
 /* The partition of __consumer_offsets that holds group, creating the topic
@@ -527,17 +533,19 @@ static tern_err_t group_part(broker_t *b, proto_str_t group, bk_part_t **out)
 	t = bk_topic_find(b, BK_OFFSETS_TOPIC, strlen(BK_OFFSETS_TOPIC));
 	if (!t) {
 		pthread_rwlock_unlock(&b->topics_lock);
-		pthread_rwlock_wrlock(&b->topics_lock);
-		if (!bk_topic_find(b, BK_OFFSETS_TOPIC, strlen(BK_OFFSETS_TOPIC))) {
-			err = offsets_topic_create(b, why, sizeof why);
-			if (err)
-				bk_log('E', "offsets", "creating %s: %s", BK_OFFSETS_TOPIC, why);
-		}
-		pthread_rwlock_unlock(&b->topics_lock);
-		if (err)
+		err = offsets_topic_create(b, why, sizeof why);
+		if (err && err != TERN_ERR_TOPIC_ALREADY_EXISTS) {
+			bk_log('E', "offsets", "creating %s: %s (%s)", BK_OFFSETS_TOPIC,
+			       tern_strerror(err), why);
 			return TERN_ERR_COORDINATOR_NOT_AVAILABLE;
+		}
 		pthread_rwlock_rdlock(&b->topics_lock);
 		t = bk_topic_find(b, BK_OFFSETS_TOPIC, strlen(BK_OFFSETS_TOPIC));
+	}
+	if (!t || t->npart != b->offsets->n || !t->parts[i]) {
+		/* Not here (yet): the group's coordinator is elsewhere. */
+		pthread_rwlock_unlock(&b->topics_lock);
+		return TERN_ERR_COORDINATOR_NOT_AVAILABLE;
 	}
 	*out = t->parts[i];
 	return TERN_OK;
@@ -737,7 +745,9 @@ static int32_t commit_check(off_commit_t *c, log_batch_builder_t *bb, tern_err_t
 			off_rec_t r;
 
 			c->rp[k].partition_index = pp->partition_index;
-			if (!err && !bk_part_find(b, t->name, pp->partition_index))
+			if (!err && !bk_part_find(b, t->name, pp->partition_index) &&
+			    bk_part_missing(b, t->name, pp->partition_index) ==
+				TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION)
 				err = TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 			if (!err && pp->committed_metadata.len > b->cfg->offset_metadata_max_bytes)
 				err = TERN_ERR_OFFSET_METADATA_TOO_LARGE;

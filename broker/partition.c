@@ -1,6 +1,7 @@
-/* broker/partition.c: topics and the partitions this broker leads: their
- * logs, their isr/ state machines (one replica for now), the produce
- * requests waiting on them, and the embedded metadata file that lists them. */
+/* broker/partition.c: topics and this broker's replicas of their
+ * partitions: their logs, their isr/ state machines, the produce requests
+ * waiting on them, and how the cluster image (from the controller) creates,
+ * changes and deletes them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +24,14 @@ bk_topic_t *bk_topic_find(broker_t *b, const char *name, size_t len)
 	return NULL;
 }
 
+tern_err_t bk_part_missing(broker_t *b, proto_str_t topic, int32_t partition)
+{
+	bk_topic_t *t = topic.len < 0 ? NULL : bk_topic_find(b, topic.s, (size_t)topic.len);
+
+	return t && partition >= 0 && partition < t->npart ? TERN_ERR_NOT_LEADER_OR_FOLLOWER
+							   : TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 bk_part_t *bk_part_find(broker_t *b, proto_str_t topic, int32_t partition)
 {
 	bk_topic_t *t;
@@ -33,36 +42,6 @@ bk_part_t *bk_part_find(broker_t *b, proto_str_t topic, int32_t partition)
 	if (!t || partition < 0 || partition >= t->npart)
 		return NULL;
 	return t->parts[partition];
-}
-
-bool broker_topic_name_valid(const char *name, size_t len, char *why, size_t whylen)
-{
-	if (len == 0) {
-		snprintf(why, whylen, "the topic name is empty");
-		return false;
-	}
-	if (len > 249) {
-		snprintf(why, whylen,
-			 "the topic name is %zu characters long; at most 249 are allowed", len);
-		return false;
-	}
-	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {
-		snprintf(why, whylen, "'.' and '..' are not topic names");
-		return false;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-')) {
-			snprintf(why, whylen,
-				 "the topic name holds a character other than ASCII letters, "
-				 "digits, '.', '_' and '-' (byte 0x%02x at %zu)",
-				 (unsigned char)c, i);
-			return false;
-		}
-	}
-	return true;
 }
 
 void bk_isr_config(const broker_t *b, const broker_topic_config_t *t, isr_config_t *out)
@@ -116,6 +95,14 @@ void bk_part_apply(broker_t *b, bk_part_t *p, const isr_decisions_t *d)
 		log_set_hwm(p->log, d->hwm);
 		bk_kick(b);
 	}
+	if (d->reconcile) {
+		/* A new leader epoch: the follower's fetcher reconciles its log
+		 * with the leader before it fetches again. */
+		p->reconcile = true;
+		bk_replica_kick(b);
+	}
+	if (d->alter)
+		bk_cluster_alter(b, p, &d->alter_req);
 	for (size_t i = 0; i < d->ndone; i++) {
 		size_t idx;
 		bk_wait_t *w = wait_find(p, d->done[i].token, &idx);
@@ -282,6 +269,9 @@ void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t l
 		bk_part_fail_waits(p, TERN_ERR_KAFKA_STORAGE_ERROR);
 	} else {
 		sync_log_ends(p->broker, p, proto_now_ms());
+		/* Followers' long polls wait for the LEO, not only the HWM. */
+		if (p->isr.nreplicas > 1)
+			bk_kick(p->broker);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -320,16 +310,13 @@ static void part_free(bk_part_t *p)
 	free(p);
 }
 
-/* Opens partition i of t and makes this broker its leader at t->epochs[i]. */
+/* Opens this broker's replica of partition i of t: its log, its state
+ * machine (no role until the image gives one) and its producer state. */
 static tern_err_t part_open(broker_t *b, bk_topic_t *t, int32_t i, char *why, size_t whylen)
 {
 	int32_t self = b->cfg->broker_id;
-	isr_leader_and_isr_t st = {0};
-	isr_health_t health = {.alive = true, .broker_epoch = 1};
-	isr_decisions_t d;
 	isr_config_t icfg;
 	log_config_t lc;
-	int64_t now = proto_now_ms();
 	char name[300];
 	bk_part_t *p;
 	tern_err_t err;
@@ -356,30 +343,14 @@ static tern_err_t part_open(broker_t *b, bk_topic_t *t, int32_t i, char *why, si
 		snprintf(why, whylen, "%s: replication state: %s", name, tern_strerror(err));
 		goto fail_log;
 	}
-	st.leader = self;
-	st.leader_epoch = t->epochs[i];
-	st.partition_epoch = 0;
-	st.nreplicas = 1;
-	st.replicas[0] = self;
-	st.isr.n = 1;
-	st.isr.id[0] = self;
-	err = isr_become_leader(&p->isr, &st, log_end_offset(p->log),
-				log_durable_end_offset(p->log), now, &d);
-	if (!err) {
-		bk_part_apply(b, p, &d);
-		err = isr_set_health(&p->isr, self, &health, now, &d);
-	}
-	if (!err) {
-		bk_part_apply(b, p, &d);
-		err = bk_idem_rebuild(&p->idem, p->log, name, NULL, why, whylen);
-	}
-	if (!err)
-		log_set_roll_cb(p->log, bk_idem_roll, p);
+	err = bk_idem_rebuild(&p->idem, p->log, name, NULL, why, whylen);
 	if (err) {
 		if (!why[0])
 			snprintf(why, whylen, "%s: %s", name, tern_strerror(err));
 		goto fail_isr;
 	}
+	/* Producer state is snapshotted at every segment roll. */
+	log_set_roll_cb(p->log, bk_idem_roll, p);
 	t->parts[i] = p;
 	return TERN_OK;
 fail_isr:
@@ -415,6 +386,76 @@ static tern_err_t part_close(bk_part_t *p, bool delete)
 	return err;
 }
 
+/* What the image says of replica id's broker. */
+static void peer_health(const broker_t *b, const bk_pstate_t *ps, int32_t id, isr_health_t *h)
+{
+	memset(h, 0, sizeof *h);
+	h->broker_epoch = ISR_NO_BROKER_EPOCH;
+	for (size_t i = 0; i < b->npeers; i++) {
+		if (b->peers[i].id == id) {
+			h->alive = b->peers[i].alive;
+			h->shutting_down = b->peers[i].shutting_down;
+			h->broker_epoch = b->peers[i].epoch;
+		}
+	}
+	for (int32_t i = 0; i < ps->ncorrupt; i++)
+		if (ps->corrupt[i] == id)
+			h->corrupt = true;
+}
+
+/* Gives p its state from the image: leader or follower at the image's
+ * epochs, and the health of every replica. A state older than what p
+ * knows (FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION) changes nothing.
+ * topics_lock held for writing. */
+static void part_apply_state(broker_t *b, bk_part_t *p, const bk_pstate_t *ps)
+{
+	int32_t self = b->cfg->broker_id;
+	int64_t now = proto_now_ms();
+	bool was_leader;
+	isr_decisions_t d;
+	tern_err_t err;
+
+	pthread_mutex_lock(&p->mu);
+	was_leader = p->isr.role == ISR_ROLE_LEADER;
+	if (ps->st.leader == self)
+		err = isr_become_leader(&p->isr, &ps->st, log_end_offset(p->log),
+					log_durable_end_offset(p->log), now, &d);
+	else
+		err = isr_become_follower(&p->isr, &ps->st, log_end_offset(p->log),
+					  log_durable_end_offset(p->log), &d);
+	if (!err) {
+		bk_part_apply(b, p, &d);
+		if (ps->st.leader == self && !was_leader && p->isr.leader_epoch > 0)
+			bk_log('I', "leader", "%s-%d: leader at epoch %d", p->topic->name, p->index,
+			       p->isr.leader_epoch);
+	} else if (err != TERN_ERR_FENCED_LEADER_EPOCH && err != TERN_ERR_INVALID_UPDATE_VERSION) {
+		bk_log('W', "state", "%s-%d: state of leader epoch %d not applied: %s",
+		       p->topic->name, p->index, ps->st.leader_epoch, tern_strerror(err));
+	}
+	for (int32_t i = 0; i < p->isr.nreplicas; i++) {
+		isr_health_t h;
+
+		peer_health(b, ps, p->isr.replicas[i], &h);
+		if (isr_set_health(&p->isr, p->isr.replicas[i], &h, now, &d) == TERN_OK)
+			bk_part_apply(b, p, &d);
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* A new leader's producer state comes from its log (the appends it
+	 * took as a follower were not checked). */
+	if (ps->st.leader == self && !was_leader && p->isr.role == ISR_ROLE_LEADER) {
+		char why[256], name[300];
+
+		snprintf(name, sizeof name, "%s-%d", p->topic->name, p->index);
+		pthread_mutex_lock(&p->append_mu);
+		pthread_mutex_lock(&p->mu);
+		if (bk_idem_rebuild(&p->idem, p->log, name, NULL, why, sizeof why) != TERN_OK)
+			bk_log('E', "idem", "%s-%d: producer state not rebuilt: %s", p->topic->name,
+			       p->index, why);
+		pthread_mutex_unlock(&p->mu);
+		pthread_mutex_unlock(&p->append_mu);
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* Topics                                                                     */
 
@@ -433,24 +474,23 @@ static void topic_free(bk_topic_t *t)
 		return;
 	free(t->name);
 	bk_overrides_free(t->overrides, t->noverrides);
-	free(t->epochs);
+	free(t->state);
 	free(t->parts);
 	free(t);
 }
 
-static bk_topic_t *topic_new(const char *name, int32_t npart, int16_t rf, bool internal)
+static bk_topic_t *topic_new(proto_str_t name, int32_t npart, bool internal)
 {
 	bk_topic_t *t = calloc(1, sizeof *t);
 
 	if (!t)
 		return NULL;
-	t->name = strdup(name);
+	t->name = strndup(name.s, (size_t)name.len);
 	t->npart = npart;
-	t->rf = rf;
 	t->internal = internal;
-	t->epochs = calloc((size_t)npart, sizeof *t->epochs);
+	t->state = calloc((size_t)npart, sizeof *t->state);
 	t->parts = calloc((size_t)npart, sizeof *t->parts);
-	if (!t->name || !t->epochs || !t->parts) {
+	if (!t->name || !t->state || !t->parts) {
 		topic_free(t);
 		return NULL;
 	}
@@ -484,34 +524,20 @@ static void topics_remove(broker_t *b, bk_topic_t *t)
 	}
 }
 
-/* Opens every partition of t; on failure closes those opened. */
-static tern_err_t topic_open_parts(broker_t *b, bk_topic_t *t, bool delete_on_fail, char *why,
-				   size_t whylen)
+/* The image's configs as owned pairs. */
+static tern_err_t overrides_from(const proto_broker_heartbeat_topic_t *it, tern_conf_kv_t **out)
 {
-	tern_err_t err = TERN_OK;
-	int32_t i;
-
-	for (i = 0; i < t->npart && !err; i++)
-		err = part_open(b, t, i, why, whylen);
-	if (err) {
-		for (int32_t j = 0; j < t->npart; j++) {
-			if (t->parts[j])
-				part_close(t->parts[j], delete_on_fail);
-			t->parts[j] = NULL;
-		}
-	}
-	return err;
-}
-
-static tern_err_t overrides_copy(const tern_conf_kv_t *in, size_t n, tern_conf_kv_t **out)
-{
+	size_t n = it->configs_count > 0 ? (size_t)it->configs_count : 0;
 	tern_conf_kv_t *ov = calloc(n ? n : 1, sizeof *ov);
 
 	if (!ov)
 		return TERN_ERR__NOMEM;
 	for (size_t i = 0; i < n; i++) {
-		ov[i].key = strdup(in[i].key);
-		ov[i].value = strdup(in[i].value);
+		const proto_config_kv_t *c = &it->configs[i];
+
+		ov[i].key = c->name.len >= 0 ? strndup(c->name.s, (size_t)c->name.len) : NULL;
+		ov[i].value =
+		    c->value.len >= 0 ? strndup(c->value.s, (size_t)c->value.len) : strdup("");
 		if (!ov[i].key || !ov[i].value) {
 			bk_overrides_free(ov, n);
 			return TERN_ERR__NOMEM;
@@ -521,75 +547,32 @@ static tern_err_t overrides_copy(const tern_conf_kv_t *in, size_t n, tern_conf_k
 	return TERN_OK;
 }
 
-tern_err_t bk_topic_create(broker_t *b, const char *name, int32_t npart, int16_t rf,
-			   const tern_conf_kv_t *overrides, size_t noverrides, bool internal,
-			   char *why, size_t whylen)
+static bool overrides_equal(const bk_topic_t *t, const tern_conf_kv_t *ov, size_t n)
 {
-	bk_topic_t *t = topic_new(name, npart, rf, internal);
-	tern_err_t err;
-
-	if (!t)
-		return TERN_ERR__NOMEM;
-	err = broker_topic_resolve(b->cfg, overrides, noverrides, &t->cfg, why, whylen);
-	if (!err)
-		err = overrides_copy(overrides, noverrides, &t->overrides);
-	if (err) {
-		topic_free(t);
-		return err;
-	}
-	t->noverrides = noverrides;
-	err = topic_open_parts(b, t, true, why, whylen);
-	if (err) {
-		topic_free(t);
-		return err;
-	}
-	err = topics_add(b, t);
-	if (!err)
-		err = bk_meta_save(b);
-	if (err) {
-		snprintf(why, whylen, "could not record topic %s: %s", name, tern_strerror(err));
-		topics_remove(b, t);
-		for (int32_t i = 0; i < t->npart; i++)
-			part_close(t->parts[i], true);
-		topic_free(t);
-		return err;
-	}
-	bk_log('I', "topic", "created topic %s with %d partitions", name, npart);
-	return TERN_OK;
+	if (t->noverrides != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t->overrides[i].key, ov[i].key) != 0 ||
+		    strcmp(t->overrides[i].value, ov[i].value) != 0)
+			return false;
+	return true;
 }
 
-tern_err_t bk_topic_delete(broker_t *b, bk_topic_t *t)
-{
-	tern_err_t err = TERN_OK, e;
-
-	/* Logs first, then the metadata: a crash between the two leaves the
-	 * topic listed with empty partitions, never a listed-as-gone topic whose
-	 * old files a new topic of the same name would pick up. */
-	for (int32_t i = 0; i < t->npart; i++) {
-		e = part_close(t->parts[i], true);
-		if (e && !err)
-			err = e;
-	}
-	topics_remove(b, t);
-	e = bk_meta_save(b);
-	if (e && !err)
-		err = e;
-	bk_log('I', "topic", "deleted topic %s", t->name);
-	topic_free(t);
-	return err;
-}
-
-tern_err_t bk_topic_set_overrides(broker_t *b, bk_topic_t *t, tern_conf_kv_t *ov, size_t n,
-				  char *why, size_t whylen)
+/* Gives t the overrides ov (taken) and applies them to its open logs and
+ * state machines. */
+static void topic_set_overrides(broker_t *b, bk_topic_t *t, tern_conf_kv_t *ov, size_t n)
 {
 	broker_topic_config_t cfg;
 	isr_config_t icfg;
 	log_config_t lc;
-	tern_err_t err;
+	char why[256];
 
-	err = broker_topic_resolve(b->cfg, ov, n, &cfg, why, whylen);
-	if (err)
-		return err;
+	if (broker_topic_resolve(b->cfg, ov, n, &cfg, why, sizeof why) != TERN_OK) {
+		/* The controller checked them against its settings; ours may
+		 * differ. Keep the defaults rather than refuse the topic. */
+		bk_log('W', "config", "topic %s: %s; using the broker defaults", t->name, why);
+		broker_topic_resolve(b->cfg, NULL, 0, &cfg, why, sizeof why);
+	}
 	bk_overrides_free(t->overrides, t->noverrides);
 	t->overrides = ov;
 	t->noverrides = n;
@@ -600,174 +583,156 @@ tern_err_t bk_topic_set_overrides(broker_t *b, bk_topic_t *t, tern_conf_kv_t *ov
 		bk_part_t *p = t->parts[i];
 		isr_decisions_t d;
 
+		if (!p)
+			continue;
 		log_set_config(p->log, &lc);
 		pthread_mutex_lock(&p->mu);
 		if (isr_set_config(&p->isr, &icfg, proto_now_ms(), &d) == TERN_OK)
 			bk_part_apply(b, p, &d);
 		pthread_mutex_unlock(&p->mu);
 	}
-	return bk_meta_save(b);
 }
 
-/* ------------------------------------------------------------------------ */
-/* The metadata file                                                          */
-
-/* Format, one record a line:
- *   tern-metadata 1
- *   cluster-id ID
- *   producer-id-limit N
- *   topic NAME PARTITIONS RF INTERNAL
- *   config KEY=VALUE           (the topic's overrides, in order)
- *   epochs E0 E1 ...           (each partition's leader epoch)
- * Topic names and config keys hold no blanks (both are checked), and values
- * no newline. */
-tern_err_t bk_meta_save(broker_t *b)
+/* Deletes a topic here: its replicas' logs, then the topic. */
+static void topic_delete(broker_t *b, bk_topic_t *t)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	tern_err_t err;
+	for (int32_t i = 0; i < t->npart; i++) {
+		tern_err_t err;
 
-	if (!f)
-		return TERN_ERR__NOMEM;
-	fprintf(f, "tern-metadata 1\ncluster-id %s\nproducer-id-limit %" PRId64 "\n", b->cluster_id,
-		b->pid_limit);
-	for (size_t i = 0; i < b->ntopics; i++) {
-		bk_topic_t *t = b->topics[i];
-
-		fprintf(f, "topic %s %d %d %d\n", t->name, t->npart, t->rf, t->internal ? 1 : 0);
-		for (size_t j = 0; j < t->noverrides; j++)
-			fprintf(f, "config %s=%s\n", t->overrides[j].key, t->overrides[j].value);
-		fprintf(f, "epochs");
-		for (int32_t j = 0; j < t->npart; j++)
-			fprintf(f, " %d", t->epochs[j]);
-		fprintf(f, "\n");
+		if (!t->parts[i])
+			continue;
+		err = part_close(t->parts[i], true);
+		t->parts[i] = NULL;
+		if (err)
+			bk_log('E', "topic", "%s-%d: deleting the log: %s", t->name, i,
+			       tern_strerror(err));
 	}
-	if (fclose(f) != 0) {
-		free(text);
-		return TERN_ERR__NOMEM;
-	}
-	err = log_durable_replace(b->meta_path, text, len);
-	free(text);
-	return err;
+	topics_remove(b, t);
+	bk_log('I', "topic", "deleted topic %s", t->name);
+	topic_free(t);
 }
 
-static tern_err_t meta_bad(const char *path, int line, const char *what, char *errstr,
-			   size_t errlen)
+static bool ids_contain(const int32_t *ids, int32_t n, int32_t id)
 {
-	snprintf(errstr, errlen, "%s:%d: %s", path, line, what);
-	return TERN_ERR__CORRUPT;
+	for (int32_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
 }
 
-/* Parses the metadata file into b (topics without open partitions). A
- * missing file is a new broker. */
-static tern_err_t meta_parse(broker_t *b, char *errstr, size_t errlen)
+static void pstate_from(const proto_broker_heartbeat_partition_t *ip, bk_pstate_t *ps)
 {
-	FILE *f = fopen(b->meta_path, "r");
-	bk_topic_t *t = NULL;
-	char *line = NULL, *s;
-	size_t cap = 0;
-	ssize_t n;
-	int lineno = 0;
-	tern_err_t err = TERN_OK;
+	memset(ps, 0, sizeof *ps);
+	ps->st.leader = ip->leader_id;
+	ps->st.leader_epoch = ip->leader_epoch;
+	ps->st.partition_epoch = ip->partition_epoch;
+	for (int32_t k = 0; k < ip->replicas_count && k < ISR_MAX_REPLICAS; k++)
+		ps->st.replicas[ps->st.nreplicas++] = ip->replicas[k];
+	for (int32_t k = 0; k < ip->isr_count && k < ISR_MAX_REPLICAS; k++)
+		ps->st.isr.id[ps->st.isr.n++] = ip->isr[k];
+	for (int32_t k = 0; k < ip->corrupt_replicas_count && k < ISR_MAX_REPLICAS; k++)
+		ps->corrupt[ps->ncorrupt++] = ip->corrupt_replicas[k];
+	ps->st.recovering = ip->recovering;
+}
 
-	if (!f) {
-		if (errno == ENOENT)
-			return TERN_OK;
-		snprintf(errstr, errlen, "%s: %s", b->meta_path, strerror(errno));
-		return tern_err_errno(errno);
+/* One topic of the image. */
+static void image_topic(broker_t *b, const proto_broker_heartbeat_topic_t *it)
+{
+	int32_t self = b->cfg->broker_id;
+	bk_topic_t *t = bk_topic_find(b, it->name.s, (size_t)it->name.len);
+	tern_conf_kv_t *ov;
+	size_t nov = it->configs_count > 0 ? (size_t)it->configs_count : 0;
+
+	if (t && t->npart != it->partitions_count) {
+		/* Not a change Tern makes: a topic deleted and created again
+		 * between two images. */
+		topic_delete(b, t);
+		t = NULL;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0 && !err) {
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (lineno == 1) {
-			if (strcmp(line, "tern-metadata 1") != 0)
-				err = meta_bad(b->meta_path, lineno, "not a Tern metadata file",
-					       errstr, errlen);
-		} else if (strncmp(line, "cluster-id ", 11) == 0) {
-			snprintf(b->cluster_id, sizeof b->cluster_id, "%s", line + 11);
-		} else if (sscanf(line, "producer-id-limit %" SCNd64, &b->pid_limit) == 1) {
-			b->next_pid = b->pid_limit;
-		} else if (strncmp(line, "topic ", 6) == 0) {
-			char name[256];
-			int npart, rf, internal;
-
-			if (sscanf(line, "topic %255s %d %d %d", name, &npart, &rf, &internal) !=
-				4 ||
-			    npart < 1 || rf < 1 || rf > INT16_MAX) {
-				err = meta_bad(b->meta_path, lineno, "malformed topic", errstr,
-					       errlen);
-				break;
-			}
-			t = topic_new(name, npart, (int16_t)rf, internal != 0);
-			err = t ? topics_add(b, t) : TERN_ERR__NOMEM;
-			if (err) {
-				topic_free(t);
-				t = NULL;
-			}
-		} else if (strncmp(line, "config ", 7) == 0 && t && (s = strchr(line + 7, '='))) {
-			tern_conf_kv_t *v = realloc(t->overrides, (t->noverrides + 1) * sizeof *v);
-
-			if (!v) {
-				err = TERN_ERR__NOMEM;
-				break;
-			}
-			t->overrides = v;
-			*s = '\0';
-			v[t->noverrides].key = strdup(line + 7);
-			v[t->noverrides].value = strdup(s + 1);
-			t->noverrides++;
-			if (!v[t->noverrides - 1].key || !v[t->noverrides - 1].value)
-				err = TERN_ERR__NOMEM;
-		} else if (strncmp(line, "epochs", 6) == 0 && t) {
-			char *p = line + 6, *end;
-
-			for (int32_t i = 0; i < t->npart; i++) {
-				long e = strtol(p, &end, 10);
-
-				if (end == p || e < 0 || e >= INT32_MAX) {
-					err = meta_bad(b->meta_path, lineno, "malformed epochs",
-						       errstr, errlen);
-					break;
-				}
-				t->epochs[i] = (int32_t)e;
-				p = end;
-			}
-		} else if (n > 0) {
-			err = meta_bad(b->meta_path, lineno, "unknown line", errstr, errlen);
+	if (!t) {
+		t = topic_new(it->name, it->partitions_count, it->internal);
+		if (!t || topics_add(b, t) != TERN_OK) {
+			topic_free(t);
+			bk_log('E', "topic", "topic %.*s not opened (out of memory)",
+			       (int)it->name.len, it->name.s);
+			return;
 		}
+		t->rf = it->partitions_count > 0 ? (int16_t)it->partitions[0].replicas_count : 1;
+		bk_log('I', "topic", "topic %s: %d partitions", t->name, t->npart);
+		/* A fresh topic gets its settings before any log opens. */
+		t->noverrides = 0;
+		if (overrides_from(it, &ov) == TERN_OK)
+			topic_set_overrides(b, t, ov, nov);
+	} else if (overrides_from(it, &ov) == TERN_OK) {
+		if (overrides_equal(t, ov, nov))
+			bk_overrides_free(ov, nov);
+		else
+			topic_set_overrides(b, t, ov, nov);
 	}
-	free(line);
-	fclose(f);
-	return err;
+	for (int32_t j = 0; j < it->partitions_count; j++) {
+		const proto_broker_heartbeat_partition_t *ip = &it->partitions[j];
+		bool mine = ids_contain(ip->replicas, ip->replicas_count, self);
+		char why[512];
+
+		if (ip->partition_index != j)
+			continue;
+		pstate_from(ip, &t->state[j]);
+		if (mine && !t->parts[j] && part_open(b, t, j, why, sizeof why) != TERN_OK)
+			bk_log('E', "replica", "%s-%d: replica not opened: %s", t->name, j, why);
+		if (!mine && t->parts[j]) {
+			part_close(t->parts[j], true);
+			t->parts[j] = NULL;
+			bk_log('I', "replica", "%s-%d: replica moved away; log deleted", t->name,
+			       j);
+		}
+		if (t->parts[j])
+			part_apply_state(b, t->parts[j], &t->state[j]);
+	}
 }
 
-tern_err_t bk_meta_load(broker_t *b, char *errstr, size_t errlen)
+void bk_image_apply(broker_t *b, const proto_broker_heartbeat_resp_t *m)
 {
-	tern_err_t err = meta_parse(b, errstr, errlen);
+	bk_peer_t *peers;
 
-	for (size_t i = 0; i < b->ntopics && !err; i++) {
+	peers = calloc(m->brokers_count > 0 ? (size_t)m->brokers_count : 1, sizeof *peers);
+	if (!peers) {
+		bk_log('E', "image", "cluster image not applied (out of memory)");
+		return;
+	}
+	for (int32_t i = 0; i < m->brokers_count; i++) {
+		const proto_broker_heartbeat_broker_t *ib = &m->brokers[i];
+
+		peers[i].id = ib->broker_id;
+		proto_str_copy(ib->host, peers[i].host, sizeof peers[i].host);
+		peers[i].port = ib->port;
+		peers[i].epoch = ib->broker_epoch;
+		peers[i].alive = ib->alive;
+		peers[i].shutting_down = ib->shutting_down;
+	}
+	pthread_rwlock_wrlock(&b->topics_lock);
+	free(b->peers);
+	b->peers = peers;
+	b->npeers = (size_t)(m->brokers_count > 0 ? m->brokers_count : 0);
+	b->controller_id = m->controller_id;
+	/* Topics gone from the image go first: a name deleted and created
+	 * again must not pick up the old logs. */
+	for (size_t i = 0; i < b->ntopics;) {
 		bk_topic_t *t = b->topics[i];
+		bool listed = false;
 
-		err = broker_topic_resolve(b->cfg, t->overrides, t->noverrides, &t->cfg, errstr,
-					   errlen);
-		if (err)
-			break;
-		/* DESIGN.md decision 10: a restarted broker never resumes
-		 * leadership; every partition it leads starts a new epoch. */
-		for (int32_t j = 0; j < t->npart; j++)
-			t->epochs[j]++;
-		err = topic_open_parts(b, t, false, errstr, errlen);
+		for (int32_t k = 0; k < m->topics_count && !listed; k++)
+			listed = proto_str_eq(m->topics[k].name, t->name);
+		if (listed)
+			i++;
+		else
+			topic_delete(b, t);
 	}
-	if (!err) {
-		/* Ids of the block handed out before the stop are never reused. */
-		b->next_pid = b->pid_limit;
-		err = bk_meta_save(b);
-		if (err)
-			snprintf(errstr, errlen, "%s: %s", b->meta_path, tern_strerror(err));
-	}
-	return err;
+	for (int32_t k = 0; k < m->topics_count; k++)
+		if (m->topics[k].name.len > 0 && m->topics[k].partitions_count > 0)
+			image_topic(b, &m->topics[k]);
+	bk_replica_update(b);
+	pthread_rwlock_unlock(&b->topics_lock);
+	bk_kick(b);
 }
 
 tern_err_t bk_topics_close(broker_t *b)

@@ -10,9 +10,6 @@
 
 #include "broker/broker_int.h"
 
-/* Producer ids are taken from the metadata file in blocks of this many. */
-#define BK_PID_BLOCK 1000
-
 /* A produce request being answered. remaining counts the partitions not
  * yet answered plus one for the handler itself, so that the response goes
  * out exactly once, after the handler is done with the request and every
@@ -185,7 +182,7 @@ static void produce_one(bk_preq_t *r, struct bk_pslot *s, proto_str_t topic,
 	tern_err_t err;
 
 	if (!p) {
-		pslot_answer(s, TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION, -1);
+		pslot_answer(s, bk_part_missing(b, topic, rp->index), -1);
 		return;
 	}
 	if (p->topic->internal) {
@@ -314,25 +311,29 @@ void bk_handle_init_producer_id(bk_req_t *q)
 		m.error_code = TERN_ERR_INVALID_REQUEST;
 		goto reply;
 	}
-	/* Ids come from a block recorded in the metadata file before any of
-	 * them is handed out, so a restart never gives an id out twice. */
-	pthread_rwlock_wrlock(&b->topics_lock);
+	/* Ids come in blocks from the controller, which records each block
+	 * before handing it out: no id is given out twice in the cluster,
+	 * across restarts too. */
 	pthread_mutex_lock(&b->pid_mu);
 	if (b->next_pid >= b->pid_limit) {
-		b->pid_limit += BK_PID_BLOCK;
-		err = bk_meta_save(b);
-		if (err)
-			b->pid_limit -= BK_PID_BLOCK;
+		int64_t start;
+		int32_t len;
+
+		err = bk_cluster_producer_ids(b, &start, &len);
+		if (!err) {
+			b->next_pid = start;
+			b->pid_limit = start + len;
+		}
 	}
 	if (!err) {
 		m.producer_id = b->next_pid++;
 		m.producer_epoch = 0;
 	}
 	pthread_mutex_unlock(&b->pid_mu);
-	pthread_rwlock_unlock(&b->topics_lock);
 	if (err) {
-		bk_log('E', "pid", "recording a producer id block: %s", tern_strerror(err));
-		m.error_code = TERN_ERR_KAFKA_STORAGE_ERROR;
+		bk_log('E', "pid", "no producer id block from the controller: %s",
+		       tern_strerror(err));
+		m.error_code = TERN_ERR_COORDINATOR_NOT_AVAILABLE;
 	}
 reply:
 	bk_resp_begin(q, &out);

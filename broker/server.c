@@ -135,38 +135,45 @@ void bk_self_address(const broker_t *b, char *host, size_t hostlen, int32_t *por
 	split_url(addr, host, hostlen, port);
 }
 
-/* Metadata of topic t into mt (arrays from the request's arena). */
+/* Metadata of topic t into mt (arrays from the request's arena), from the
+ * latest cluster image. topics_lock held. */
 static void describe_topic(bk_req_t *q, bk_topic_t *t, proto_metadata_topic_t *mt)
 {
 	proto_metadata_partition_t *mp = proto_arena_alloc(q->arena, (size_t)t->npart, sizeof *mp);
-	int32_t *ids = proto_arena_alloc(q->arena, (size_t)t->npart * 2, sizeof *ids);
 
 	mt->name = proto_str(t->name);
 	mt->is_internal = t->internal;
 	mt->topic_authorized_operations = INT32_MIN;
-	if (!mp || !ids) {
+	if (!mp) {
 		mt->error_code = TERN_ERR_UNKNOWN_SERVER_ERROR;
 		return;
 	}
 	for (int32_t i = 0; i < t->npart; i++) {
-		bk_part_t *p = t->parts[i];
+		const isr_leader_and_isr_t *st = &t->state[i].st;
+		int32_t *off = proto_arena_alloc(q->arena, ISR_MAX_REPLICAS, sizeof *off);
+		int32_t noff = 0;
 
 		mp[i].partition_index = i;
-		pthread_mutex_lock(&p->mu);
-		mp[i].leader_id = p->isr.leader;
-		mp[i].leader_epoch = p->isr.leader_epoch;
-		ids[2 * i] = p->isr.replicas[0];
-		ids[2 * i + 1] = p->isr.isr.id[0];
-		mp[i].replica_nodes_count = p->isr.nreplicas;
-		mp[i].isr_nodes_count = p->isr.isr.n;
-		pthread_mutex_unlock(&p->mu);
-		/* One replica per partition on one broker (rf is 1). */
-		mp[i].replica_nodes = &ids[2 * i];
-		mp[i].isr_nodes = &ids[2 * i + 1];
-		if (mp[i].replica_nodes_count > 1)
-			mp[i].replica_nodes_count = 1;
-		if (mp[i].isr_nodes_count > 1)
-			mp[i].isr_nodes_count = 1;
+		mp[i].leader_id = st->leader;
+		mp[i].leader_epoch = st->leader_epoch;
+		mp[i].replica_nodes = st->replicas;
+		mp[i].replica_nodes_count = st->nreplicas;
+		mp[i].isr_nodes = st->isr.id;
+		mp[i].isr_nodes_count = st->isr.n;
+		/* Replicas whose broker is not alive (Metadata v5+). */
+		for (int32_t k = 0; off && k < st->nreplicas; k++) {
+			bool alive = false;
+
+			for (size_t j = 0; j < q->b->npeers; j++)
+				if (q->b->peers[j].id == st->replicas[k])
+					alive = q->b->peers[j].alive;
+			if (!alive)
+				off[noff++] = st->replicas[k];
+		}
+		mp[i].offline_replicas = off;
+		mp[i].offline_replicas_count = off ? noff : 0;
+		if (st->leader == ISR_NO_LEADER)
+			mp[i].error_code = TERN_ERR_LEADER_NOT_AVAILABLE;
 	}
 	mt->partitions = mp;
 	mt->partitions_count = t->npart;
@@ -179,8 +186,10 @@ void bk_handle_metadata(bk_req_t *q)
 	proto_metadata_resp_t m = {0};
 	proto_metadata_broker_t self = {0};
 	proto_metadata_topic_t *mt;
+	proto_metadata_broker_t *brokers;
 	char host[256], why[256];
 	int32_t i, n;
+	tern_err_t err;
 	proto_buf_t out;
 
 	if (proto_metadata_req_decode(&q->rd, q->hdr.api_version, &req) != TERN_OK) {
@@ -191,23 +200,26 @@ void bk_handle_metadata(bk_req_t *q)
 	 * defaults when both the broker and the client allow it. */
 	if (req.topics_count > 0 && req.allow_auto_topic_creation &&
 	    b->cfg->auto_create_topics_enable) {
-		pthread_rwlock_wrlock(&b->topics_lock);
 		for (i = 0; i < req.topics_count; i++) {
 			proto_str_t s = req.topics[i];
 			char name[256];
+			bool exists;
 
-			if (s.len < 0 || s.len > 249 || bk_topic_find(b, s.s, (size_t)s.len) ||
+			if (s.len < 0 || s.len > 249 ||
 			    !broker_topic_name_valid(s.s, (size_t)s.len, why, sizeof why) ||
 			    proto_str_eq(s, BK_OFFSETS_TOPIC))
 				continue;
-			proto_str_copy(s, name, sizeof name);
-			if (b->cfg->default_replication_factor != 1)
+			pthread_rwlock_rdlock(&b->topics_lock);
+			exists = bk_topic_find(b, s.s, (size_t)s.len) != NULL;
+			pthread_rwlock_unlock(&b->topics_lock);
+			if (exists)
 				continue;
-			if (bk_topic_create(b, name, b->cfg->num_partitions, 1, NULL, 0, false, why,
-					    sizeof why))
-				bk_log('W', "topic", "auto-creating %s: %s", name, why);
+			proto_str_copy(s, name, sizeof name);
+			err = bk_cluster_create_topic(b, name, -1, -1, NULL, 0, why, sizeof why);
+			if (err && err != TERN_ERR_TOPIC_ALREADY_EXISTS)
+				bk_log('W', "topic", "auto-creating %s: %s (%s)", name,
+				       tern_strerror(err), why);
 		}
-		pthread_rwlock_unlock(&b->topics_lock);
 	}
 
 	pthread_rwlock_rdlock(&b->topics_lock);
@@ -215,9 +227,27 @@ void bk_handle_metadata(bk_req_t *q)
 	self.node_id = b->cfg->broker_id;
 	self.host = proto_str(host);
 	self.rack = PROTO_NULL_STR;
-	m.brokers = &self;
+	/* The live brokers of the image (this one always: it answers). */
+	brokers = proto_arena_alloc(q->arena, b->npeers + 1, sizeof *brokers);
+	m.brokers = brokers ? brokers : &self;
 	m.brokers_count = 1;
+	if (brokers) {
+		brokers[0] = self;
+		for (size_t j = 0; j < b->npeers; j++) {
+			const bk_peer_t *pe = &b->peers[j];
+
+			if (!pe->alive || pe->id == self.node_id)
+				continue;
+			brokers[m.brokers_count].node_id = pe->id;
+			brokers[m.brokers_count].host = proto_str(pe->host);
+			brokers[m.brokers_count].port = pe->port;
+			brokers[m.brokers_count].rack = PROTO_NULL_STR;
+			m.brokers_count++;
+		}
+	}
 	m.cluster_id = proto_str(b->cluster_id);
+	/* As in KRaft mode, clients are told this broker is the controller:
+	 * it forwards what the controller answers (docs/broker.md). */
 	m.controller_id = b->cfg->broker_id;
 	m.cluster_authorized_operations = INT32_MIN;
 	n = req.topics_count < 0 ? (int32_t)b->ntopics : req.topics_count;
@@ -309,12 +339,42 @@ static void dispatch(bk_req_t *q)
 	case PROTO_API_OFFSET_FETCH:
 		bk_handle_offset_fetch(q);
 		break;
+	case PROTO_API_ELECT_LEADERS:
+		bk_handle_elect_leaders(q);
+		break;
+	case PROTO_API_OFFSET_FOR_LEADER_EPOCH:
+		bk_handle_offset_for_leader_epoch(q);
+		break;
 	default:
-		/* Spoken by proto/ (OffsetForLeaderEpoch, ElectLeaders) but not
-		 * served by a single broker yet. */
+		if (q->b->ctl && ctl_handles(q->hdr.api_key)) {
+			/* A broker elsewhere asks the controller in this process. */
+			bk_serve_controller(q);
+			break;
+		}
 		bk_reply_error(q, TERN_ERR_UNSUPPORTED_VERSION);
 		break;
 	}
+}
+
+void bk_serve_controller(bk_req_t *q)
+{
+	const uint8_t *data;
+	uint8_t *resp = NULL;
+	size_t len, rlen = 0;
+	tern_err_t err;
+
+	data = proto_srv_msg_data(q->msg, &len);
+	err = ctl_handle(q->b->ctl, data, len, proto_now_ms(), &resp, &rlen);
+	if (err || !resp) {
+		proto_server_drop(q->msg);
+		free(resp);
+		return;
+	}
+	err = proto_server_reply(q->srv, q->msg, resp, rlen);
+	if (err)
+		bk_log('W', "resp", "%s: reply not sent: %s", proto_api_name(q->hdr.api_key),
+		       tern_strerror(err));
+	free(resp);
 }
 
 static void serve_one(broker_t *b, proto_server_t *srv, proto_srv_msg_t *msg)
@@ -408,10 +468,14 @@ static void *timer_main(void *arg)
 		now = proto_now_ms();
 		if (now >= next_tick) {
 			next_tick = now + BK_TICK_MS;
+			/* Broker sessions end on the controller's clock. */
+			if (b->ctl)
+				ctl_tick(b->ctl, now);
 			pthread_rwlock_rdlock(&b->topics_lock);
 			for (size_t i = 0; i < b->ntopics; i++)
 				for (int32_t j = 0; j < b->topics[i]->npart; j++)
-					bk_part_tick(b, b->topics[i]->parts[j], now);
+					if (b->topics[i]->parts[j])
+						bk_part_tick(b, b->topics[i]->parts[j], now);
 			pthread_rwlock_unlock(&b->topics_lock);
 		}
 		bk_fetch_retry_parked(b, false);
@@ -421,6 +485,14 @@ static void *timer_main(void *arg)
 
 /* ------------------------------------------------------------------------ */
 /* Life                                                                       */
+
+bool broker_is_controller_only(const broker_t *b)
+{
+	for (size_t i = 0; i < b->cfg->process_roles.n; i++)
+		if (strcmp(b->cfg->process_roles.v[i], "broker") == 0)
+			return false;
+	return true;
+}
 
 const char *broker_data_dir(const broker_t *b)
 {
@@ -437,15 +509,6 @@ const char *broker_listener(const broker_t *b, size_t i)
 	return i < b->nservers ? b->listeners[i] : NULL;
 }
 
-static void new_cluster_id(char *out, size_t len)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(out, len, "tern-%08lx%08lx%04x", (unsigned long)ts.tv_sec,
-		 (unsigned long)ts.tv_nsec, (unsigned)getpid() & 0xffff);
-}
-
 static void broker_free(broker_t *b)
 {
 	for (size_t i = 0; i < b->nservers; i++) {
@@ -457,7 +520,7 @@ static void broker_free(broker_t *b)
 	free(b->listeners);
 	free(b->workers);
 	free(b->data_dir);
-	free(b->meta_path);
+	free(b->peers);
 	bk_offsets_free(b);
 	pthread_rwlock_destroy(&b->topics_lock);
 	pthread_mutex_destroy(&b->pid_mu);
@@ -503,9 +566,8 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 		goto fail;
 	}
 	b->data_dir = realpath(cfg->log_dirs.v[0], NULL);
-	if (!b->data_dir || asprintf(&b->meta_path, "%s/tern-metadata", b->data_dir) < 0) {
+	if (!b->data_dir) {
 		snprintf(errstr, errlen, "log.dirs: %s: %s", cfg->log_dirs.v[0], strerror(errno));
-		b->meta_path = NULL;
 		err = TERN_ERR__NOMEM;
 		goto fail;
 	}
@@ -515,12 +577,6 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 	err = log_dir_open(&dopts, &b->dir, errstr, errlen);
 	if (err)
 		goto fail;
-	new_cluster_id(b->cluster_id, sizeof b->cluster_id);
-	err = bk_meta_load(b, errstr, errlen);
-	if (!err)
-		err = bk_offsets_open(b, errstr, errlen);
-	if (err)
-		goto fail_dir;
 
 	proto_transport_opts_default(&topts);
 	topts.max_request_bytes = (size_t)cfg->socket_request_max_bytes;
@@ -541,13 +597,22 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 		if (err)
 			goto fail_dir;
 	}
+	/* Listening (so a port in use stops start-up before anything
+	 * else), but serving only once the cluster image is here. */
+	err = bk_cluster_open(b, errstr, errlen);
+	if (!err)
+		err = bk_offsets_open(b, errstr, errlen);
+	if (err)
+		goto fail_dir;
 	*out = b;
 	return TERN_OK;
 
 fail_dir:
 	/* Closing (not abandoning) keeps what recovery did, and marks the
 	 * directory clean only if every log closed. */
+	bk_replica_stop(b);
 	bk_topics_close(b);
+	bk_cluster_close(b);
 	log_dir_close(b->dir);
 fail:
 	broker_free(b);
@@ -568,6 +633,8 @@ tern_err_t broker_start(broker_t *b)
 		return tern_err_errno(rc);
 	b->timer_started = true;
 	err = bk_offsets_start(b);
+	if (!err)
+		err = bk_cluster_start(b);
 	if (err)
 		return err;
 	for (size_t s = 0; s < b->nservers; s++) {
@@ -593,6 +660,9 @@ tern_err_t broker_stop(broker_t *b)
 {
 	tern_err_t err, e;
 
+	/* Leadership moves off this broker while it still serves. */
+	bk_cluster_shutdown(b);
+	bk_replica_stop(b);
 	atomic_store(&b->stopping, true);
 	for (size_t i = 0; i < b->nworkers; i++)
 		pthread_join(b->workers[i], NULL);
@@ -608,6 +678,7 @@ tern_err_t broker_stop(broker_t *b)
 	pthread_rwlock_wrlock(&b->topics_lock);
 	err = bk_topics_close(b);
 	pthread_rwlock_unlock(&b->topics_lock);
+	bk_cluster_close(b);
 	e = log_dir_close(b->dir);
 	if (e && !err)
 		err = e;

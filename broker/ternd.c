@@ -166,7 +166,9 @@ int main(int argc, char **argv)
 		return BROKER_EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < broker_listener_count(b); i++)
-		printf("ternd: broker %d listening on %s\n", cfg.broker_id, broker_listener(b, i));
+		printf("ternd: %s %d listening on %s\n",
+		       broker_is_controller_only(b) ? "controller" : "broker", cfg.broker_id,
+		       broker_listener(b, i));
 	printf("ternd: data in %s\n", broker_data_dir(b));
 	fflush(stdout);
 

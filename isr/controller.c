@@ -220,8 +220,10 @@ tern_err_t isr_ctl_register(isr_ctl_t *c, int32_t id, int64_t broker_epoch, bool
 		 * been only in its page cache; after a stop without the
 		 * clean-shutdown marker it cannot vouch for it, so it leaves the
 		 * ISR (even as its last member) and the ELR. Under sync what it
-		 * acknowledged was fsynced: it keeps its place. */
-		if (!clean_shutdown && c->cfg.flush == ISR_FLUSH_ASYNC) {
+		 * acknowledged was fsynced: it keeps its place. A partition with
+		 * one replica is the exception: no other copy could hold what
+		 * it lost, and leaving would only take the partition offline. */
+		if (!clean_shutdown && c->cfg.flush == ISR_FLUSH_ASYNC && c->nreplicas > 1) {
 			isr_set_t next = c->isr;
 
 			if (isr__set_remove(&next, id)) {

@@ -824,6 +824,22 @@ void log_end_offset_for_epoch(log_t *l, int32_t epoch, int32_t *epoch_out, int64
 	pthread_mutex_unlock(&l->mu);
 }
 
+tern_err_t log_epochs(log_t *l, log_epoch_entry_t **out, size_t *n)
+{
+	log_epoch_entry_t *v;
+
+	pthread_mutex_lock(&l->mu);
+	*n = l->epochs.n;
+	v = malloc((*n ? *n : 1) * sizeof *v);
+	if (v && *n)
+		memcpy(v, l->epochs.e, *n * sizeof *v);
+	pthread_mutex_unlock(&l->mu);
+	if (!v)
+		return TERN_ERR__NOMEM;
+	*out = v;
+	return TERN_OK;
+}
+
 tern_err_t log_assign_epoch(log_t *l, int32_t epoch, int64_t start_offset)
 {
 	tern_err_t err = TERN_OK;

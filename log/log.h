@@ -485,6 +485,9 @@ int log_segment_count(const log_t *l);
 /* Leader epochs of this log (see log_epoch_cache_*). */
 int32_t log_latest_epoch(log_t *l);
 void log_end_offset_for_epoch(log_t *l, int32_t epoch, int32_t *epoch_out, int64_t *end_out);
+/* A copy of the epoch cache (*out malloc()ed, *n entries): what a follower
+ * reconciles with its leader. */
+tern_err_t log_epochs(log_t *l, log_epoch_entry_t **out, size_t *n);
 /* A new leader records its epoch at its LEO. */
 tern_err_t log_assign_epoch(log_t *l, int32_t epoch, int64_t start_offset);
 

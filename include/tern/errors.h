@@ -69,6 +69,7 @@ extern "C" {
 	X(ELECTION_NOT_NEEDED, 84, 0, "Election not needed")                                       \
 	X(INVALID_RECORD, 87, 0, "Invalid record")                                                 \
 	X(INVALID_UPDATE_VERSION, 95, 0, "Invalid update version")                                 \
+	X(DUPLICATE_BROKER_REGISTRATION, 101, 0, "Duplicate broker registration")                   \
 	/* Internal errors: never sent on the wire as such. */                                     \
 	X(_END, -1000, 0, "End of sequence")                                                       \
 	X(_NOMEM, -1001, 0, "Out of memory")                                                       \

@@ -92,6 +92,7 @@ static const want_default_t kafka_defaults[] = {
     {"offsets.retention.minutes", "10080"},
     {"zookeeper.connect", ""},
     {"zookeeper.session.timeout.ms", "18000"},
+    {"broker.session.timeout.ms", "9000"},
     {"advertised.listeners", ""},
 };
 
@@ -102,7 +103,8 @@ static const want_default_t tern_defaults[] = {
     {"listeners", "tcp://127.0.0.1:9700"},
     {"process.roles", "broker,controller"},
     {"metadata.store", "embedded"},
-    {"controller.listener", ""},
+    {"controller.connect", ""},
+    {"broker.heartbeat.interval.ms", "500"},
     {"log.dirs", "./tern-data"},
     {"num.io.threads", "2"},
     {"log.writer.threads", "1"},
@@ -277,10 +279,10 @@ START_TEST(test_listener_values)
 	set_fails("advertised.listeners", "tcp://*:9700",
 		  "advertised.listeners: 'tcp://*:9700': others cannot connect to every "
 		  "interface; name one host");
-	set_fails("controller.listener", "tcp://0.0.0.0:9710",
-		  "controller.listener: 'tcp://0.0.0.0:9710': others cannot connect to every "
+	set_fails("controller.connect", "tcp://0.0.0.0:9710",
+		  "controller.connect: 'tcp://0.0.0.0:9710': others cannot connect to every "
 		  "interface; name one host");
-	set_ok("controller.listener", "tcp://10.0.0.1:9710");
+	set_ok("controller.connect", "tcp://10.0.0.1:9710");
 	set_ok("metrics.listener", "");
 	set_ok("metrics.listener", "http://0.0.0.0:9701");
 	set_fails("metrics.listener", "tcp://h:1",
@@ -367,12 +369,12 @@ START_TEST(test_validate_metadata_store)
 }
 END_TEST
 
-START_TEST(test_validate_controller_listener)
+START_TEST(test_validate_controller_connect)
 {
 	set_ok("process.roles", "broker");
-	validate_fails("process.roles without controller needs controller.listener, the address of "
+	validate_fails("process.roles without controller needs controller.connect, the address of "
 		       "the embedded controller");
-	set_ok("controller.listener", "tcp://127.0.0.1:9710");
+	set_ok("controller.connect", "tcp://127.0.0.1:9710");
 	validate_ok();
 	set_ok("process.roles", "controller");
 	validate_ok();
@@ -653,7 +655,7 @@ static Suite *broker_config_suite(void)
 	tcase_add_test(tc, test_enum_and_list_values);
 	tcase_add_test(tc, test_only_dynamic_keys_change_at_run_time);
 	tcase_add_test(tc, test_validate_metadata_store);
-	tcase_add_test(tc, test_validate_controller_listener);
+	tcase_add_test(tc, test_validate_controller_connect);
 	tcase_add_test(tc, test_validate_advertised_listeners);
 	suite_add_tcase(s, tc);
 

@@ -1,0 +1,154 @@
+/* controller/controller.h: the controller of a Tern cluster, the one public
+ * header of controller/ (DESIGN.md decision 7; KAFKA-REFERENCE.md §3).
+ *
+ * The controller owns the cluster metadata: which brokers are registered
+ * and alive, which topics exist with which settings, and every partition's
+ * replicas, leader, leader epoch, partition epoch and ISR (one isr_ctl_t
+ * each: isr/ decides every election and ISR change, this module keeps the
+ * records, the broker sessions and the store). Brokers talk to it with
+ * Tern's inter-broker messages (proto/msg_cluster.h) and forward the admin
+ * APIs to it (CreateTopics, DeleteTopics, AlterConfigs,
+ * IncrementalAlterConfigs, ElectLeaders); ctl_handle() answers one such
+ * frame, whether it came over the network or from the broker in the same
+ * process (ternd --dev).
+ *
+ * Brokers learn the metadata from the answers to their heartbeats: every
+ * change bumps the metadata version, and a heartbeat that names an older
+ * version gets the whole image.
+ *
+ * Persistence goes through a ctl_store_t: every change is saved before it
+ * is answered or shown to any broker. A failed save (a full disk; a deposed
+ * controller under ZooKeeper) undoes the change: the controller reloads its
+ * state from the store and answers the request with an error.
+ *
+ * Thread-safe: one mutex guards the whole state; no call blocks on the
+ * network while holding it, only on the store. */
+#ifndef TERN_CONTROLLER_H
+#define TERN_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/config.h"
+#include "isr/isr.h"
+#include "proto/proto.h"
+#include "tern/errors.h"
+
+/* Where the controller keeps the metadata: the whole image as one text
+ * (ctl_t's format, see controller.c), loaded once and replaced on every
+ * change. save() must be atomic and durable before it returns, and must
+ * refuse (TERN_ERR_NOT_CONTROLLER) once this process is no longer the
+ * controller. load() gives *text = NULL for an empty store (a new cluster).
+ * *text is malloc()ed; the caller frees it. */
+typedef struct ctl_store {
+	tern_err_t (*load)(struct ctl_store *s, char **text, size_t *len, char *errstr,
+			   size_t errlen);
+	tern_err_t (*save)(struct ctl_store *s, const char *text, size_t len);
+	void (*close)(struct ctl_store *s);
+} ctl_store_t;
+
+/* The embedded store (metadata.store=embedded): the file `path`, replaced
+ * atomically and durably (log_durable_replace). */
+tern_err_t ctl_store_file_new(const char *path, ctl_store_t **out);
+
+typedef struct ctl_config {
+	int32_t controller_id;	    /* the broker id Metadata names as controller; -1 none */
+	int32_t session_timeout_ms; /* broker.session.timeout.ms */
+	int32_t heartbeat_interval_ms;
+	/* Defaults of topics: num.partitions, default.replication.factor and
+	 * the keys topic settings inherit. Borrowed for the ctl_t's life. */
+	const broker_config_t *broker;
+} ctl_config_t;
+
+typedef struct ctl ctl_t;
+
+/* Opens the controller on store (taking it over; closed by ctl_close) and
+ * loads the state it holds. Brokers the store names count as registered
+ * but unheard of: each must heartbeat (or register anew) within a session
+ * timeout from now, or it is fenced. */
+tern_err_t ctl_open(const ctl_config_t *cfg, ctl_store_t *store, int64_t now_ms, ctl_t **out,
+		    char *errstr, size_t errlen);
+void ctl_close(ctl_t *c);
+
+/* The cluster id (generated with the first state). */
+const char *ctl_cluster_id(const ctl_t *c);
+
+/* The metadata version: bumped by every change. */
+int64_t ctl_version(ctl_t *c);
+
+/* Answers one request frame (request header + body) addressed to the
+ * controller: the inter-broker keys 1000-1004 and the forwarded admin
+ * APIs. *resp gets the response frame (header + body), malloc()ed, or
+ * NULL when the request must be dropped (an unreadable header: the sender's
+ * connection is then broken, as Kafka would close it). Never fails on what
+ * the frame holds: bad bodies get Kafka's errors. */
+tern_err_t ctl_handle(ctl_t *c, const uint8_t *req, size_t len, int64_t now_ms, uint8_t **resp,
+		      size_t *resp_len);
+
+/* Whether the controller answers api_key (the sets ctl_handle knows). */
+bool ctl_handles(int16_t api_key);
+
+/* Time passed: fences brokers whose session expired (each leaves every
+ * ISR, and the partitions they led elect anew). */
+void ctl_tick(ctl_t *c, int64_t now_ms);
+
+/* ---- direct calls, used by ctl_handle and by tests ---- */
+
+/* A broker registers (BrokerRegistration). A retry of the same incarnation
+ * gets the same epoch back. A new incarnation while the old one's session
+ * is live: DUPLICATE_BROKER_REGISTRATION (two processes with one id, or a
+ * restart before the old session ended: retry later). Otherwise a new
+ * broker epoch: a restart (DESIGN.md decision 10: every partition it led
+ * elects anew; under async without a clean shutdown it leaves every ISR). */
+tern_err_t ctl_register(ctl_t *c, int32_t id, int64_t incarnation, const char *host, int32_t port,
+			bool clean_shutdown, int64_t now_ms, int64_t *epoch);
+
+/* A heartbeat: STALE_BROKER_EPOCH when epoch is not the broker's current
+ * registration (it must register again). Unfences a fenced broker, starts
+ * its controlled shutdown when want_shutdown; *shutdown_done once it leads
+ * nothing another replica could lead (it is then fenced at once, so that
+ * it may register again as soon as it restarts). */
+tern_err_t ctl_heartbeat(ctl_t *c, int32_t id, int64_t epoch, bool want_shutdown, int64_t now_ms,
+			 bool *fenced, bool *shutdown_done);
+
+/* Creates a topic: assigns npart partitions of rf replicas round-robin over
+ * the live brokers (the first broker varied per topic), elects the first
+ * replica of each, saves. npart/rf -1: the broker defaults. Errors with
+ * Kafka's codes and a message in why: TOPIC_ALREADY_EXISTS,
+ * INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR
+ * (above the live brokers), INVALID_CONFIG. validate_only: check only. */
+tern_err_t ctl_create_topic(ctl_t *c, const char *name, int32_t npart, int32_t rf,
+			    const tern_conf_kv_t *configs, size_t nconfigs, bool internal,
+			    bool validate_only, char *why, size_t whylen);
+
+tern_err_t ctl_delete_topic(ctl_t *c, const char *name);
+
+/* Replaces every override of a topic (AlterConfigs) with configs. */
+tern_err_t ctl_set_topic_configs(ctl_t *c, const char *name, const tern_conf_kv_t *configs,
+				 size_t nconfigs, bool validate_only, char *why, size_t whylen);
+
+/* An ISR change from the leader (AlterPartition): see isr_ctl_alter. The
+ * sender's broker epoch must be its registration's (STALE_BROKER_EPOCH).
+ * *st gets the partition's state after the call (also on the errors that
+ * tell the leader it is stale). */
+tern_err_t ctl_alter_partition(ctl_t *c, int32_t broker_id, int64_t broker_epoch, const char *topic,
+			       int32_t partition, const isr_alter_t *req, isr_leader_and_isr_t *st);
+
+/* A broker reports one of its replicas corrupt, or healthy again. */
+tern_err_t ctl_replica_health(ctl_t *c, int32_t broker_id, int64_t broker_epoch, const char *topic,
+			      int32_t partition, bool corrupt);
+
+/* An operator's election (ElectLeaders): see isr_ctl_elect. */
+tern_err_t ctl_elect(ctl_t *c, const char *topic, int32_t partition, isr_election_t type);
+
+/* A block of producer ids for broker_id: [*start, *start + *len). */
+tern_err_t ctl_allocate_producer_ids(ctl_t *c, int32_t broker_id, int64_t broker_epoch,
+				     int64_t *start, int32_t *len);
+
+/* The state of one partition, for tests and describe. _INVALID_ARG when
+ * there is no such partition. */
+tern_err_t ctl_partition_state(ctl_t *c, const char *topic, int32_t partition,
+			       isr_leader_and_isr_t *st, isr_mode_t *mode);
+
+#endif
