@@ -369,6 +369,11 @@ tern_err_t tern_produce(tern_producer_t *p, const char *topic, int32_t partition
 			goto out;
 		}
 		t->first_wanted_ms = proto_now_ms();
+		/* A topic never asked about is asked about at once, whatever
+		 * the backoff since the last Metadata answer (Kafka's
+		 * requestUpdateForNewTopics): retry.backoff.ms is for
+		 * failures, not for the first record of each topic. */
+		p->metadata_next_ms = 0;
 	}
 	/* The clock is read only when a record must wait, opens a batch or
 	 * closes one: a record that goes into an open batch needs none. */

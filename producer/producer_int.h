@@ -159,7 +159,8 @@ struct tern_producer {
 	int64_t metadata_last_ms;
 	int64_t producer_id;
 	int16_t producer_epoch;
-	bool pid_wanted; /* (re)acquire a producer id before sending */
+	bool pid_wanted;     /* (re)acquire a producer id before sending */
+	int64_t pid_next_ms; /* earliest next InitProducerId (after a failure) */
 	tern_err_t fatal;
 	char fatal_why[256];
 	bool stopping;

@@ -346,7 +346,11 @@ static void do_init_pid(tern_producer_t *p, int64_t now)
 	size_t len;
 	tern_err_t err;
 
-	p->metadata_next_ms = now + (p->cfg->retry_backoff_ms > 0 ? p->cfg->retry_backoff_ms : 1);
+	/* Its own backoff, only after a failure: sharing the metadata's
+	 * would hold the first InitProducerId for retry.backoff.ms after the
+	 * first Metadata answer, and every new topic's Metadata as long again
+	 * after it. */
+	p->pid_next_ms = now + (p->cfg->retry_backoff_ms > 0 ? p->cfg->retry_backoff_ms : 1);
 	req_header(p, &b, PROTO_API_INIT_PRODUCER_ID, PROD_INITPID_VERSION);
 	proto_init_producer_id_req_encode(&b, PROD_INITPID_VERSION, &m);
 	if (b.oom) {
@@ -364,6 +368,7 @@ static void do_init_pid(tern_producer_t *p, int64_t now)
 	if (!err)
 		err = (tern_err_t)ir.error_code;
 	if (err == TERN_OK) {
+		p->pid_next_ms = 0;
 		p->producer_id = ir.producer_id;
 		p->producer_epoch = ir.producer_epoch;
 		p->pid_wanted = false;
@@ -904,7 +909,7 @@ void *prod_sender_main(void *arg)
 			do_metadata(p, now);
 			continue;
 		} else if (p->idempotent && p->pid_wanted && p->nreqs == 0 &&
-			   now >= p->metadata_next_ms) {
+			   now >= p->pid_next_ms) {
 			do_init_pid(p, now);
 			continue;
 		} else {
@@ -917,8 +922,10 @@ void *prod_sender_main(void *arg)
 		prod_deliver_done(p);
 		if (p->stopping)
 			break;
-		if ((want_md || p->pid_wanted) && p->metadata_next_ms < wake)
+		if (want_md && p->metadata_next_ms < wake)
 			wake = p->metadata_next_ms > now ? p->metadata_next_ms : now + 1;
+		if (p->idempotent && p->pid_wanted && p->nreqs == 0 && p->pid_next_ms < wake)
+			wake = p->pid_next_ms > now ? p->pid_next_ms : now + 1;
 		if (p->nreqs > 0) {
 			/* New records cannot wake a thread in nn_poll(): look
 			 * again at least every few ms (or linger.ms if less). */
