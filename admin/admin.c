@@ -673,6 +673,19 @@ static tern_partition_mode_t partition_mode(const tern_partition_info_t *p, int3
 	return TERN_MODE_TARGET;
 }
 
+/* The leader's own replica state: its LEO, and lag 0 (lag is the leader's
+ * LEO minus the replica's). Followers' LEOs are known only to the leader's
+ * state machine, which no request reports yet: they stay -1. */
+static void set_leader_leo(tern_partition_info_t *p, int64_t leo)
+{
+	for (size_t k = 0; k < p->nreplicas; k++) {
+		if (p->replica_states[k].id != p->leader)
+			continue;
+		p->replica_states[k].log_end_offset = leo;
+		p->replica_states[k].lag = leo >= 0 ? 0 : -1;
+	}
+}
+
 static int32_t *dup_ids(const int32_t *v, int32_t n, size_t *nout)
 {
 	int32_t *p = calloc(n > 0 ? (size_t)n : 1, sizeof(*p));
@@ -686,12 +699,17 @@ static int32_t *dup_ids(const int32_t *v, int32_t n, size_t *nout)
 /* One ListOffsets request at leader for the partitions of t it leads, at
  * timestamp (-2 earliest, -1 latest); each answer goes to the partition's
  * log_start_offset (earliest) or high_watermark (latest). A failed request
- * marks those partitions with its error. */
-static void list_offsets(tern_admin_t *a, tern_topic_info_t *t, int32_t leader, int64_t timestamp)
+ * marks those partitions with its error. As debugging client (replica id
+ * -2; leo), latest is the leader's LEO (Kafka's meaning): it goes to the
+ * leader's replica state, whose lag is 0 by definition, and a failure
+ * leaves it unknown. */
+static void list_offsets(tern_admin_t *a, tern_topic_info_t *t, int32_t leader, int64_t timestamp,
+			 bool leo)
 {
 	proto_list_offsets_req_partition_t *parts;
 	proto_list_offsets_req_topic_t rt = {.name = proto_str(t->name)};
-	proto_list_offsets_req_t m = {.replica_id = -1, .topics = &rt, .topics_count = 1};
+	proto_list_offsets_req_t m = {
+	    .replica_id = leo ? -2 : -1, .topics = &rt, .topics_count = 1};
 	proto_list_offsets_resp_t r;
 	admin_resp_t resp;
 	proto_buf_t b;
@@ -737,6 +755,10 @@ static void list_offsets(tern_admin_t *a, tern_topic_info_t *t, int32_t leader, 
 
 				if (p->partition != rp->partition_index || p->leader != leader)
 					continue;
+				if (leo) {
+					set_leader_leo(p, rp->error_code ? -1 : rp->offset);
+					continue;
+				}
 				if (rp->error_code)
 					p->offsets_err = (tern_err_t)rp->error_code;
 				else if (timestamp == -2)
@@ -749,7 +771,7 @@ static void list_offsets(tern_admin_t *a, tern_topic_info_t *t, int32_t leader, 
 	resp_free(&resp);
 	return;
 fail:
-	for (size_t k = 0; k < t->npartitions; k++)
+	for (size_t k = 0; k < t->npartitions && !leo; k++)
 		if (t->partitions[k].leader == leader)
 			t->partitions[k].offsets_err = err;
 }
@@ -854,8 +876,9 @@ tern_err_t tern_admin_describe_topic(tern_admin_t *a, const char *name, tern_top
 			seen |= t->partitions[j].leader == leader;
 		if (seen)
 			continue;
-		list_offsets(a, t, leader, -2);
-		list_offsets(a, t, leader, -1);
+		list_offsets(a, t, leader, -2, false);
+		list_offsets(a, t, leader, -1, false);
+		list_offsets(a, t, leader, -1, true);
 	}
 	t->min_insync_replicas = topic_min_insync(a, name);
 	for (size_t i = 0; i < t->npartitions; i++)

@@ -286,8 +286,10 @@ static void list_one(broker_t *b, int16_t version, int32_t replica_id, proto_str
 	}
 	pthread_mutex_lock(&p->mu);
 	err = isr_check_epoch(&p->isr, cur, true);
-	if (!err && lp->timestamp == -1 && replica_id >= 0)
-		off = log_end_offset(p->log); /* a follower asks for the LEO */
+	/* Latest is the HWM for consumers (-1) and, as in Kafka, the LEO for a
+	 * follower or a debugging client (-2: `tern topic describe`). */
+	if (!err && lp->timestamp == -1 && replica_id != -1)
+		off = log_end_offset(p->log);
 	else if (!err && lp->timestamp == -1)
 		err = isr_list_latest(&p->isr, cur, &off);
 	hwm = p->isr.hwm;

@@ -285,8 +285,9 @@ static const char describe_usage[] =
     "  {\"topic\": NAME, \"partitions\": [{\"partition\", \"leader\", \"leader_epoch\",\n"
     "   \"replicas\", \"isr\", \"log_start_offset\", \"high_watermark\", \"mode\",\n"
     "   \"replica_states\": [{\"id\", \"log_end_offset\", \"lag\"}...]}...]}\n"
-    "where a value the brokers do not report is null: brokers do not report\n"
-    "replicas' log end offsets yet, so log_end_offset and lag are null.\n"
+    "where a value the brokers do not report is null. A replica's lag is the\n"
+    "leader's log end offset minus the replica's (0 for the leader); followers'\n"
+    "log end offsets are not reported yet, so theirs are null.\n"
     "\n"
     "Options:\n"
     "      --format text|json        output format (default text)\n" CLI_BOOTSTRAP_HELP;

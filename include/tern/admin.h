@@ -102,13 +102,14 @@ typedef enum tern_partition_mode {
  * anything else; never NULL). */
 const char *tern_partition_mode_name(tern_partition_mode_t m);
 
-/* One replica's progress. The broker does not report replicas' log end
- * offsets yet (there is no request for them before replication lands), so
- * log_end_offset and lag are -1: unknown. */
+/* One replica's progress. The leader's LEO comes from ListOffsets (latest,
+ * as a debugging client: replica id -2), and its lag is 0. Followers' LEOs
+ * are known only to the leader's state machine, which no request reports
+ * yet: for them log_end_offset and lag are -1, unknown. */
 typedef struct tern_replica_state {
 	int32_t id;
 	int64_t log_end_offset; /* -1: unknown */
-	int64_t lag;		/* high_watermark behind log_end_offset; -1: unknown */
+	int64_t lag;		/* the leader's LEO minus this replica's; -1: unknown */
 } tern_replica_state_t;
 
 typedef struct tern_partition_info {

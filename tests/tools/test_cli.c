@@ -55,7 +55,7 @@ static int run_tern_in(const char *in_path, const char *const *args)
  * sscanf against the exact key order of the issue's shape. */
 typedef struct jpart {
 	int partition, leader, epoch, replica, isr, rs_id;
-	long long start, hwm;
+	long long start, hwm, leo, lag; /* the leader's replica state */
 	char mode[16];
 } jpart_t;
 
@@ -72,10 +72,10 @@ static void json_partition(const char *json, int idx, jpart_t *p)
 		   "{\"partition\":%d,\"leader\":%d,\"leader_epoch\":%d,\"replicas\":[%d],"
 		   "\"isr\":[%d],\"log_start_offset\":%lld,\"high_watermark\":%lld,"
 		   "\"mode\":\"%15[a-z]\",\"replica_states\":[{\"id\":%d,"
-		   "\"log_end_offset\":null,\"lag\":null}]}",
+		   "\"log_end_offset\":%lld,\"lag\":%lld}]}",
 		   &p->partition, &p->leader, &p->epoch, &p->replica, &p->isr, &p->start, &p->hwm,
-		   p->mode, &p->rs_id);
-	ck_assert_msg(n == 9, "partition %d: only %d fields read from:\n%s", idx, n, at);
+		   p->mode, &p->rs_id, &p->leo, &p->lag);
+	ck_assert_msg(n == 11, "partition %d: only %d fields read from:\n%s", idx, n, at);
 }
 
 /* The value of key in the topic's configs, through libtern's admin client
@@ -152,6 +152,7 @@ START_TEST(topic_create_list_describe_alter_delete)
 	ck_assert_out_has("retention.ms=86400000");
 	ck_assert_out_has("\tPartition: 2\t");
 	ck_assert_out_has("Mode: target");
+	ck_assert_out_has("ReplicaStates: 0:leo=0,lag=0");
 	ck_assert_ok(TERN("topic", "describe", "orders", "--format", "json", "-b", br.url));
 	ck_assert_msg(strncmp(out, "{\"topic\":\"orders\",\"partitions\":[", 32) == 0, "%s", out);
 	for (int i = 0; i < 3; i++) {
@@ -164,6 +165,8 @@ START_TEST(topic_create_list_describe_alter_delete)
 		ck_assert_int_ge(p.epoch, 0);
 		ck_assert_int_eq(p.start, 0);
 		ck_assert_int_eq(p.hwm, 0);
+		ck_assert_int_eq(p.leo, 0);
+		ck_assert_int_eq(p.lag, 0);
 		ck_assert_str_eq(p.mode, "target");
 	}
 	ck_assert_msg(strstr(out, "{\"partition\":3") == NULL, "a fourth partition:\n%s", out);
@@ -245,8 +248,13 @@ START_TEST(produce_print_acks_prints_offsets_in_order)
 	ck_assert_ok(TERN("topic", "describe", "lines", "--format", "json", "-b", br.url));
 	json_partition(out, 0, &p);
 	ck_assert_int_eq(p.hwm, 0);
+	ck_assert_int_eq(p.leo, 0);
 	json_partition(out, 1, &p);
 	ck_assert_int_eq(p.hwm, n);
+	/* The leader's LEO, lag 0: everything acknowledged is below the HWM. */
+	ck_assert_int_eq(p.leo, n);
+	ck_assert_int_eq(p.lag, 0);
+	ck_assert_int_eq(p.rs_id, p.leader);
 
 	/* Keys, acks=1 and -X: the line without a separator fails alone. */
 	f = fopen(in, "w");
