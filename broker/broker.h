@@ -55,6 +55,9 @@ tern_err_t broker_start(broker_t *b);
  * freed either way. Threads: the caller of broker_open(), once. */
 tern_err_t broker_stop(broker_t *b);
 
+/* The port of the metrics endpoint, or -1 when none is served. */
+int broker_metrics_port(const broker_t *b);
+
 /* Whether the process only runs the controller (process.roles=controller). */
 bool broker_is_controller_only(const broker_t *b);
 

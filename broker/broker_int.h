@@ -14,6 +14,7 @@
 #include "controller/controller.h"
 #include "isr/isr.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "proto/proto.h"
 
 #define BK_OFFSETS_TOPIC "__consumer_offsets"
@@ -208,6 +209,19 @@ struct bk_topic {
 	bk_part_t **parts;  /* NULL where this broker holds no replica */
 };
 
+/* The broker's metrics (stats.c): the registry, its endpoint, and the
+ * series that hot paths update. */
+typedef struct bk_stats {
+	metrics_registry_t *reg;
+	metrics_http_t *http;
+	int port;
+	metrics_family_t *modes, *lag_offsets, *lag_seconds, *req_latency;
+	metrics_gauge_t *under_replicated, *under_min_isr, *offline;
+	metrics_counter_t *isr_shrinks, *isr_expands, *elections, *unclean;
+	metrics_counter_t *repl_in, *repl_out;
+	metrics_histogram_t *produce_latency, *fetch_latency, *fsync_latency;
+} bk_stats_t;
+
 /* The replica fetchers (replica.c). */
 typedef struct bk_fetchers bk_fetchers_t;
 
@@ -253,6 +267,14 @@ struct broker {
 	atomic_uint_fast64_t token_seq; /* produce wait tokens */
 
 	bk_offsets_t *offsets;
+
+	bk_stats_t stats;
+
+	/* leader.replication.throttled.rate: a token bucket (bytes) shared by
+	 * every follower outside an ISR. Guarded by throttle_mu. */
+	pthread_mutex_t throttle_mu;
+	double throttle_tokens;
+	int64_t throttle_ms;
 
 	/* Replica fetchers, one per leader broker (replica.c). */
 	bk_fetchers_t *fetchers;
@@ -352,6 +374,21 @@ tern_err_t bk_cluster_create_topic(broker_t *b, const char *name, int32_t npart,
 tern_err_t bk_cluster_producer_ids(broker_t *b, int64_t *start, int32_t *len);
 
 /* ------------------------------------------------------------------------ */
+/* Metrics (stats.c)                                                          */
+
+/* Creates the registry and every series. Before the log directory opens
+ * (bk_stats_fsync_hook wires its fsync timings). */
+tern_err_t bk_stats_open(broker_t *b, char *errstr, size_t errlen);
+void bk_stats_fsync_hook(broker_t *b, log_dir_opts_t *o);
+/* Starts the endpoint at metrics.listener (empty: none). A failure is a
+ * warning: the broker runs without it. */
+void bk_stats_serve(broker_t *b);
+void bk_stats_close(broker_t *b);
+/* A monotonic time in microseconds, and the seconds since one. */
+int64_t bk_now_us(void);
+double bk_seconds_since(int64_t t0_us);
+
+/* ------------------------------------------------------------------------ */
 /* Replica fetchers (replica.c)                                               */
 
 /* Starts a fetcher for every leader broker this broker follows a partition
@@ -375,6 +412,7 @@ typedef struct bk_req {
 	proto_reader_t rd; /* positioned at the body */
 	proto_arena_t *arena;
 	proto_limits_t *lim;
+	int64_t t0_us; /* arrival (bk_now_us) */
 } bk_req_t;
 
 /* Encodes the response header into out (proto_buf_init()ed). */
@@ -412,6 +450,11 @@ int64_t bk_replica_client_epoch(proto_str_t client_id);
  * bk_part_t). Runs on a writer thread; takes p->mu. */
 void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t last_offset);
 
+/* Bytes a follower outside the ISR may be served now (at most want), and
+ * the bytes it was then served. */
+size_t bk_throttle_allow(broker_t *b, size_t want);
+void bk_throttle_used(broker_t *b, size_t n);
+
 /* Parked fetches: the timer thread retries them; shutdown answers them. */
 void bk_fetch_retry_parked(broker_t *b, bool force);
 
@@ -438,6 +481,10 @@ tern_err_t bk_offsets_open(broker_t *b, char *errstr, size_t errlen);
 tern_err_t bk_offsets_start(broker_t *b);
 void bk_offsets_stop(broker_t *b);
 void bk_offsets_free(broker_t *b);
+/* Partition p (of __consumer_offsets: others are ignored) is now led here
+ * (its groups' offsets are loaded from its log) or no longer (they are
+ * forgotten). topics_lock held for writing. */
+void bk_offsets_leadership(broker_t *b, bk_part_t *p, bool leader);
 /* Wakes the cleaner when offsets partition p has outgrown its bound. */
 void bk_offsets_kick(broker_t *b, bk_part_t *p);
 

@@ -211,11 +211,22 @@ static void alter_answer(broker_t *b, const bk_alter_t *x, tern_err_t err,
 
 			for (int32_t i = 0; rp && i < rp->isr_count && i < ISR_MAX_REPLICAS; i++)
 				isr.id[isr.n++] = rp->isr[i];
+			int32_t before = p->isr.isr.n;
+
 			e = isr_alter_committed(&p->isr, x->alter.id, rp->leader_epoch,
 						rp->partition_epoch, &isr, proto_now_ms(), &d);
-			if (!e)
-				bk_log('I', "isr", "%s-%d: ISR change committed: %d member%s",
-				       x->topic, x->partition, isr.n, isr.n == 1 ? "" : "s");
+			if (!e) {
+				bk_log('I', "isr", "%s-%d: ISR %s: %d member%s", x->topic,
+				       x->partition,
+				       isr.n < before	? "shrank"
+				       : isr.n > before ? "expanded"
+							: "confirmed",
+				       isr.n, isr.n == 1 ? "" : "s");
+				if (isr.n < before)
+					metrics_counter_inc(b->stats.isr_shrinks);
+				else if (isr.n > before)
+					metrics_counter_inc(b->stats.isr_expands);
+			}
 		} else {
 			e = isr_alter_rejected(&p->isr, x->alter.id, err, proto_now_ms(), &d);
 			bk_log('W', "isr", "%s-%d: ISR change refused: %s", x->topic, x->partition,

@@ -80,8 +80,19 @@ static bool check_address(const char *s, char *why, size_t whylen)
 	return true;
 }
 
+/* http://HOST:PORT, where port 0 picks a free port; empty: none. */
 static bool check_http(const char *s, char *why, size_t whylen)
 {
+	char copy[300];
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return true;
+	if (n >= 2 && n < sizeof copy && strcmp(s + n - 2, ":0") == 0) {
+		memcpy(copy, s, n + 1);
+		copy[n - 1] = '1';
+		return check_url("http", copy, why, whylen);
+	}
 	return check_url("http", s, why, whylen);
 }
 
@@ -262,6 +273,12 @@ static const tern_conf_entry_t broker_entries[] = {
      .unit = TERN_CONF_UNIT_MS, .importance = TERN_CONF_HIGH,
      .doc = "A follower that has not caught up with the leader's log end for this long leaves "
 	    "the ISR."},
+    {TERN_CONF_INT64(B, leader_replication_throttled_rate, "leader.replication.throttled.rate",
+		     "9223372036854775807", 1, INT64_MAX),
+     .unit = TERN_CONF_UNIT_BYTES, .importance = TERN_CONF_MEDIUM,
+     .doc = "Bytes per second a leader serves, in all, to followers outside the ISR (catching "
+	    "up from far behind), so that they do not starve its clients; followers in the ISR "
+	    "are never throttled."},
     {ROW_COMPRESSION(B, compression_type, "compression.type"), .flags = TERN_CONF_DYNAMIC,
      .importance = TERN_CONF_HIGH,
      .doc = "Codec of stored batches: producer keeps the producer's; zstd or uncompressed "
@@ -331,8 +348,9 @@ static const tern_conf_entry_t broker_entries[] = {
      .doc = "Minutes the committed offsets of a group without members are kept."},
     {TERN_CONF_STRING(B, metrics_listener, "metrics.listener", "http://127.0.0.1:9701"),
      .importance = TERN_CONF_MEDIUM, .check = check_http,
-     .doc = "Address of the Prometheus metrics endpoint, http://HOST:PORT; empty: no "
-	    "endpoint."},
+     .doc = "Address of the Prometheus metrics endpoint, http://HOST:PORT (port 0: any free "
+	    "port, printed at start); empty: no endpoint. A port that cannot be bound is a "
+	    "warning, not a failure."},
     {TERN_CONF_LIST(B, debug, "debug", "", debug_contexts), .flags = TERN_CONF_DYNAMIC,
      .importance = TERN_CONF_LOW, .doc = "Debug log contexts to switch on."},
 };

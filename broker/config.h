@@ -63,6 +63,7 @@ typedef struct broker_config {
 	bool unclean_leader_election_enable;
 	bool eligible_leader_replicas_enable;
 	int64_t replica_lag_time_max_ms;
+	int64_t leader_replication_throttled_rate;
 	int compression_type;
 	int log_message_timestamp_type;
 	int32_t log_segment_bytes;

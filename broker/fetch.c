@@ -15,6 +15,7 @@ struct bk_fetch {
 	proto_server_t *srv;
 	proto_srv_msg_t *msg;
 	proto_req_hdr_t hdr;
+	int64_t t0_us;
 	proto_arena_t *arena;
 	proto_fetch_req_t req;
 	int64_t deadline_ms;
@@ -37,6 +38,7 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 	int64_t upper;
 	log_read_result_t rr;
 	tern_err_t err;
+	bool throttled = false;
 	char why[256] = "";
 
 	rp->partition_index = fp->partition;
@@ -61,6 +63,7 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 		if (!err)
 			bk_part_apply(f->b, p, &d);
 		upper = INT64_MAX;
+		throttled = !isr_set_contains(&p->isr.isr, f->req.replica_id);
 	} else {
 		err = isr_check_epoch(&p->isr, cur, true);
 		upper = p->isr.hwm;
@@ -76,6 +79,12 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 	if (fp->partition_max_bytes < 0) {
 		rp->error_code = TERN_ERR_INVALID_FETCH_SIZE;
 		return 0;
+	}
+	if (throttled) {
+		/* A follower catching up from outside the ISR gets what the
+		 * replication budget allows, not the first-batch exception. */
+		limit = bk_throttle_allow(f->b, limit);
+		first = false;
 	}
 	if (!first && limit == 0)
 		return 0;
@@ -94,6 +103,8 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 	}
 	rp->records = (proto_bytes_t){rr.data, (int32_t)rr.len};
 	*keep = rr.buf;
+	if (throttled)
+		bk_throttle_used(f->b, rr.len);
 	return rr.len;
 }
 
@@ -170,6 +181,10 @@ send:
 			bk_log('W', "fetch", "reply not sent: %s", tern_strerror(err));
 	}
 	proto_buf_free(&out);
+	if (req->replica_id < 0)
+		metrics_histogram_observe(b->stats.fetch_latency, bk_seconds_since(f->t0_us));
+	else
+		metrics_counter_add(b->stats.repl_out, total);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(bufs[i]);
@@ -198,6 +213,7 @@ void bk_handle_fetch(bk_req_t *q)
 	f->srv = q->srv;
 	f->msg = q->msg;
 	f->hdr = q->hdr;
+	f->t0_us = q->t0_us;
 	f->arena = q->arena;
 	q->arena = NULL;
 	f->deadline_ms = proto_now_ms() + (f->req.max_wait_ms > 0 ? f->req.max_wait_ms : 0);
@@ -425,4 +441,49 @@ void bk_handle_offset_for_leader_epoch(bk_req_t *q)
 	proto_ofle_resp_encode(&out, q->hdr.api_version, &m);
 	pthread_rwlock_unlock(&q->b->topics_lock);
 	bk_resp_send(q, &out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The replication budget of followers outside the ISR                       */
+
+/* Refills the bucket (at most one second of the rate). throttle_mu held. */
+static void throttle_refill(broker_t *b)
+{
+	int64_t now = proto_now_ms();
+	double rate = (double)b->cfg->leader_replication_throttled_rate;
+
+	if (b->throttle_ms == 0)
+		b->throttle_tokens = rate;
+	else
+		b->throttle_tokens += rate * (double)(now - b->throttle_ms) / 1000.0;
+	if (b->throttle_tokens > rate)
+		b->throttle_tokens = rate;
+	b->throttle_ms = now;
+}
+
+size_t bk_throttle_allow(broker_t *b, size_t want)
+{
+	size_t got;
+
+	if (b->cfg->leader_replication_throttled_rate == INT64_MAX)
+		return want;
+	pthread_mutex_lock(&b->throttle_mu);
+	throttle_refill(b);
+	if (b->throttle_tokens <= 0)
+		got = 0;
+	else if ((double)want < b->throttle_tokens)
+		got = want;
+	else
+		got = (size_t)b->throttle_tokens;
+	pthread_mutex_unlock(&b->throttle_mu);
+	return got;
+}
+
+void bk_throttle_used(broker_t *b, size_t n)
+{
+	if (b->cfg->leader_replication_throttled_rate == INT64_MAX)
+		return;
+	pthread_mutex_lock(&b->throttle_mu);
+	b->throttle_tokens -= (double)n;
+	pthread_mutex_unlock(&b->throttle_mu);
 }

@@ -195,6 +195,22 @@ static void shard_fini(off_shard_t *s)
 	pthread_mutex_destroy(&s->mu);
 }
 
+/* Forgets every group of s (a leadership that ended). */
+static void shard_reset(off_shard_t *s)
+{
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->nbucket; i++) {
+		while (s->bucket[i]) {
+			off_group_t *g = s->bucket[i];
+
+			s->bucket[i] = g->next;
+			group_free(g);
+		}
+	}
+	s->ngroups = 0;
+	pthread_mutex_unlock(&s->mu);
+}
+
 static off_group_t *group_find(off_shard_t *s, const char *id, size_t len)
 {
 	off_group_t *g = s->bucket[fnv1a(id, len) % s->nbucket];
@@ -492,6 +508,19 @@ static tern_err_t shard_load(off_shard_t *s, log_t *l, const char *name, int64_t
 	return err;
 }
 
+/* Loads a partition this broker now leads: every record of its log, to its
+ * LEO (what a leader holds is what will be committed: Kafka's coordinator
+ * loads to the log end too). */
+static tern_err_t shard_load_all(off_shard_t *s, bk_part_t *p, char *errstr, size_t errlen)
+{
+	char name[300];
+
+	snprintf(name, sizeof name, "%s-%d", p->topic->name, p->index);
+	errstr[0] = '\0';
+	return shard_load(s, p->log, name, log_start_offset(p->log), log_end_offset(p->log), errstr,
+			  errlen);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The offsets topic                                                          */
 
@@ -519,15 +548,13 @@ static tern_err_t offsets_topic_create(broker_t *b, char *why, size_t whylen)
 	return bk_cluster_create_topic(b, BK_OFFSETS_TOPIC, b->offsets->n, rf, ov, 3, why, whylen);
 }
 
-/* The partition of __consumer_offsets that holds group, creating the topic
- * on first use. Returns with topics_lock held for reading on success (an
- * internal topic is never deleted, so the partition stays valid). */
-static tern_err_t group_part(broker_t *b, proto_str_t group, bk_part_t **out)
+/* The offsets topic, created on first use, with topics_lock held for
+ * reading on success (an internal topic is never deleted). */
+static tern_err_t offsets_topic(broker_t *b, bk_topic_t **out)
 {
 	bk_topic_t *t;
 	char why[256];
-	tern_err_t err = TERN_OK;
-	int32_t i = bk_offsets_partition_for(group.s, (size_t)group.len, b->offsets->n);
+	tern_err_t err;
 
 	pthread_rwlock_rdlock(&b->topics_lock);
 	t = bk_topic_find(b, BK_OFFSETS_TOPIC, strlen(BK_OFFSETS_TOPIC));
@@ -542,12 +569,39 @@ static tern_err_t group_part(broker_t *b, proto_str_t group, bk_part_t **out)
 		pthread_rwlock_rdlock(&b->topics_lock);
 		t = bk_topic_find(b, BK_OFFSETS_TOPIC, strlen(BK_OFFSETS_TOPIC));
 	}
-	if (!t || t->npart != b->offsets->n || !t->parts[i]) {
-		/* Not here (yet): the group's coordinator is elsewhere. */
+	if (!t || t->npart != b->offsets->n) {
 		pthread_rwlock_unlock(&b->topics_lock);
 		return TERN_ERR_COORDINATOR_NOT_AVAILABLE;
 	}
-	*out = t->parts[i];
+	*out = t;
+	return TERN_OK;
+}
+
+/* The partition of __consumer_offsets that holds group, when this broker
+ * leads it (is the group's coordinator): returns with topics_lock held for
+ * reading on success. NOT_COORDINATOR when another broker leads it. */
+static tern_err_t group_part(broker_t *b, proto_str_t group, bk_part_t **out)
+{
+	int32_t i = bk_offsets_partition_for(group.s, (size_t)group.len, b->offsets->n);
+	bk_topic_t *t;
+	bk_part_t *p;
+	bool leads;
+	tern_err_t err = offsets_topic(b, &t);
+
+	if (err)
+		return err;
+	p = t->parts[i];
+	if (p) {
+		pthread_mutex_lock(&p->mu);
+		leads = p->isr.role == ISR_ROLE_LEADER;
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (!p || !leads) {
+		pthread_rwlock_unlock(&b->topics_lock);
+		return t->state[i].st.leader == ISR_NO_LEADER ? TERN_ERR_COORDINATOR_NOT_AVAILABLE
+							      : TERN_ERR_NOT_COORDINATOR;
+	}
+	*out = p;
 	return TERN_OK;
 }
 
@@ -567,7 +621,7 @@ void bk_handle_find_coordinator(bk_req_t *q)
 	proto_find_coordinator_req_t req;
 	proto_find_coordinator_resp_t m = {.node_id = -1, .host = PROTO_STR(""), .port = -1};
 	char host[256];
-	bk_part_t *p;
+	bk_topic_t *t;
 	proto_buf_t out;
 	tern_err_t err;
 
@@ -584,24 +638,33 @@ void bk_handle_find_coordinator(bk_req_t *q)
 	} else if (!group_valid(req.key)) {
 		m.error_code = TERN_ERR_INVALID_GROUP_ID;
 		m.error_message = PROTO_STR("the group id is empty");
-	} else if ((err = group_part(b, req.key, &p)) != TERN_OK) {
+	} else if ((err = offsets_topic(b, &t)) != TERN_OK) {
 		m.error_code = (int16_t)err;
 	} else {
-		int32_t leader;
+		/* The coordinator is the leader of the group's partition, as
+		 * the latest image names it. */
+		int32_t i = bk_offsets_partition_for(req.key.s, (size_t)req.key.len, t->npart);
+		int32_t leader = t->state[i].st.leader;
 
-		pthread_mutex_lock(&p->mu);
-		leader = p->isr.leader;
-		pthread_mutex_unlock(&p->mu);
-		pthread_rwlock_unlock(&b->topics_lock);
-		/* The coordinator is the leader of the group's partition;
-		 * with one broker, this one. */
-		if (leader != b->cfg->broker_id) {
-			m.error_code = TERN_ERR_COORDINATOR_NOT_AVAILABLE;
-		} else {
+		m.error_code = TERN_ERR_COORDINATOR_NOT_AVAILABLE;
+		if (leader == b->cfg->broker_id) {
 			bk_self_address(b, host, sizeof host, &m.port);
+			m.error_code = TERN_OK;
+		}
+		for (size_t j = 0; leader != b->cfg->broker_id && j < b->npeers; j++) {
+			if (b->peers[j].id == leader && b->peers[j].alive) {
+				snprintf(host, sizeof host, "%s", b->peers[j].host);
+				m.port = b->peers[j].port;
+				m.error_code = TERN_OK;
+			}
+		}
+		pthread_rwlock_unlock(&b->topics_lock);
+		if (!m.error_code) {
 			m.node_id = leader;
 			m.host = proto_str(host);
 			m.error_message = PROTO_NULL_STR;
+		} else {
+			m.port = -1;
 		}
 	}
 	bk_resp_begin(q, &out);
@@ -876,6 +939,8 @@ void bk_handle_offset_fetch(bk_req_t *q)
 	size_t nt = 0, np = 0, k = 0;
 	proto_buf_t out;
 	int16_t group_err = 0;
+	bk_part_t *p;
+	tern_err_t err;
 
 	if (proto_offset_fetch_req_decode(&q->rd, v, &req) != TERN_OK ||
 	    (req.topics_count < 0 && v < 2)) {
@@ -884,9 +949,12 @@ void bk_handle_offset_fetch(bk_req_t *q)
 	}
 	if (!group_valid(req.group_id)) {
 		group_err = TERN_ERR_INVALID_GROUP_ID;
+	} else if ((err = group_part(b, req.group_id, &p)) != TERN_OK) {
+		/* The group's offsets are read where its partition is led. */
+		group_err = (int16_t)err;
 	} else {
-		s = &b->offsets->shards[bk_offsets_partition_for(
-		    req.group_id.s, (size_t)req.group_id.len, b->offsets->n)];
+		pthread_rwlock_unlock(&b->topics_lock);
+		s = &b->offsets->shards[p->index];
 		pthread_mutex_lock(&s->mu);
 		g = group_find(s, req.group_id.s, (size_t)req.group_id.len);
 	}
@@ -1106,9 +1174,17 @@ static tern_err_t compact(broker_t *b, bk_part_t *p, off_shard_t *s)
  * bound is never reached again right away. */
 static bool needs_compaction(bk_part_t *p, off_shard_t *s)
 {
-	int64_t seg = p->topic->cfg.segment_bytes;
+	int64_t seg;
+	bool leads;
 
-	return log_segment_count(p->log) >= 2 &&
+	if (!p)
+		return false;
+	/* Only the leader compacts; followers copy what it writes. */
+	pthread_mutex_lock(&p->mu);
+	leads = p->isr.role == ISR_ROLE_LEADER;
+	pthread_mutex_unlock(&p->mu);
+	seg = p->topic->cfg.segment_bytes;
+	return leads && log_segment_count(p->log) >= 2 &&
 	       log_size_bytes(p->log) > 2 * seg + 2 * atomic_load(&s->live_bytes);
 }
 
@@ -1194,20 +1270,30 @@ tern_err_t bk_offsets_open(broker_t *b, char *errstr, size_t errlen)
 	}
 	for (int32_t i = 0; i < o->n && !err; i++)
 		err = shard_init(&o->shards[i]);
+	/* The partitions this broker leads now; later leadership changes come
+	 * through bk_offsets_leadership(). */
 	for (int32_t i = 0; t && i < t->npart && !err; i++) {
 		bk_part_t *p = t->parts[i];
-		char name[300];
-		int64_t hwm;
 
-		snprintf(name, sizeof name, "%s-%d", t->name, i);
-		pthread_mutex_lock(&p->mu);
-		hwm = p->isr.hwm;
-		pthread_mutex_unlock(&p->mu);
-		errstr[0] = '\0';
-		err = shard_load(&o->shards[i], p->log, name, log_start_offset(p->log), hwm, errstr,
-				 errlen);
+		if (p && p->isr.role == ISR_ROLE_LEADER)
+			err = shard_load_all(&o->shards[i], p, errstr, errlen);
 	}
 	return err;
+}
+
+void bk_offsets_leadership(broker_t *b, bk_part_t *p, bool leader)
+{
+	bk_offsets_t *o = b->offsets;
+	char why[256] = "";
+
+	if (!o || !p->topic->internal || p->index >= o->n)
+		return;
+	shard_reset(&o->shards[p->index]);
+	if (leader && shard_load_all(&o->shards[p->index], p, why, sizeof why) != TERN_OK)
+		bk_log('E', "offsets", "%s (its groups' offsets may read as missing)", why);
+	else if (leader)
+		bk_log('I', "offsets", "%s-%d: coordinator here: committed offsets loaded",
+		       p->topic->name, p->index);
 }
 
 tern_err_t bk_offsets_start(broker_t *b)

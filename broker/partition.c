@@ -440,6 +440,8 @@ static void part_apply_state(broker_t *b, bk_part_t *p, const bk_pstate_t *ps)
 			bk_part_apply(b, p, &d);
 	}
 	pthread_mutex_unlock(&p->mu);
+	if (was_leader != (p->isr.role == ISR_ROLE_LEADER))
+		bk_offsets_leadership(b, p, !was_leader);
 	/* A new leader's producer state comes from its log (the appends it
 	 * took as a follower were not checked). */
 	if (ps->st.leader == self && !was_leader && p->isr.role == ISR_ROLE_LEADER) {

@@ -19,6 +19,7 @@ typedef struct bk_preq {
 	proto_server_t *srv;
 	proto_srv_msg_t *msg;
 	proto_req_hdr_t hdr;
+	int64_t t0_us;
 	int16_t acks;
 	proto_arena_t *arena;
 	proto_produce_resp_topic_t *rt;
@@ -46,6 +47,7 @@ static void preq_finish(bk_preq_t *r)
 	bk_resp_begin(&q, &out);
 	proto_produce_resp_encode(&out, r->hdr.api_version, &m);
 	bk_resp_send(&q, &out);
+	metrics_histogram_observe(r->b->stats.produce_latency, bk_seconds_since(r->t0_us));
 	proto_arena_free(r->arena);
 	free(r->arena);
 	free(r->slots);
@@ -256,6 +258,7 @@ void bk_handle_produce(bk_req_t *q)
 	r->srv = q->srv;
 	r->msg = q->msg;
 	r->hdr = q->hdr;
+	r->t0_us = q->t0_us;
 	r->acks = req.acks;
 	r->arena = q->arena;
 	r->nt = req.topics_count;

@@ -211,6 +211,7 @@ static tern_err_t append_fetched(broker_t *b, bk_part_t *p, const uint8_t *data,
 	pthread_mutex_unlock(&p->append_mu);
 	if (err)
 		return err;
+	metrics_counter_add(b->stats.repl_in, off - start);
 	if (p->isr.cfg.flush == ISR_FLUSH_SYNC)
 		err = log_wait_durable(p->log, info.last_offset + 1, REPLICA_CALL_MS);
 	else

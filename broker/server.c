@@ -381,7 +381,7 @@ static void serve_one(broker_t *b, proto_server_t *srv, proto_srv_msg_t *msg)
 {
 	proto_limits_t lim;
 	proto_arena_t *arena;
-	bk_req_t q = {.b = b, .srv = srv, .msg = msg, .lim = &lim};
+	bk_req_t q = {.b = b, .srv = srv, .msg = msg, .lim = &lim, .t0_us = bk_now_us()};
 	const uint8_t *data;
 	size_t len;
 	tern_err_t err;
@@ -521,9 +521,11 @@ static void broker_free(broker_t *b)
 	free(b->workers);
 	free(b->data_dir);
 	free(b->peers);
+	bk_stats_close(b);
 	bk_offsets_free(b);
 	pthread_rwlock_destroy(&b->topics_lock);
 	pthread_mutex_destroy(&b->pid_mu);
+	pthread_mutex_destroy(&b->throttle_mu);
 	pthread_mutex_destroy(&b->park_mu);
 	pthread_cond_destroy(&b->park_cond);
 	free(b);
@@ -554,6 +556,7 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 	b->cfg = cfg;
 	pthread_rwlock_init(&b->topics_lock, NULL);
 	pthread_mutex_init(&b->pid_mu, NULL);
+	pthread_mutex_init(&b->throttle_mu, NULL);
 	pthread_mutex_init(&b->park_mu, NULL);
 	pthread_cond_init(&b->park_cond, NULL);
 	atomic_init(&b->stopping, false);
@@ -571,6 +574,10 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 		err = TERN_ERR__NOMEM;
 		goto fail;
 	}
+	err = bk_stats_open(b, errstr, errlen);
+	if (err)
+		goto fail;
+	bk_stats_fsync_hook(b, &dopts);
 	dopts.path = b->data_dir;
 	dopts.writer_threads = cfg->log_writer_threads;
 	dopts.max_open_files = cfg->log_max_open_files;
@@ -604,6 +611,7 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 		err = bk_offsets_open(b, errstr, errlen);
 	if (err)
 		goto fail_dir;
+	bk_stats_serve(b);
 	*out = b;
 	return TERN_OK;
 

@@ -170,6 +170,8 @@ int main(int argc, char **argv)
 		       broker_is_controller_only(b) ? "controller" : "broker", cfg.broker_id,
 		       broker_listener(b, i));
 	printf("ternd: data in %s\n", broker_data_dir(b));
+	if (broker_metrics_port(b) >= 0)
+		printf("ternd: metrics on port %d (GET /metrics)\n", broker_metrics_port(b));
 	fflush(stdout);
 
 	do {

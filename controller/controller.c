@@ -691,6 +691,10 @@ tern_err_t ctl_heartbeat(ctl_t *c, int32_t id, int64_t epoch, bool want_shutdown
 
 		br->alive = true;
 		unfenced = true;
+		/* Its return is a change of the image even when no ISR or
+		 * leader changes: leaders must learn that it is eligible
+		 * again, or they never add it back to an ISR. */
+		changed = true;
 		each_replica(c, id, ev_register, &a, &changed);
 		fprintf(stderr, "controller: [broker] broker %d is back (epoch %" PRId64 ")\n", id,
 			epoch);
@@ -1102,4 +1106,16 @@ tern_err_t ctl_partition_state(ctl_t *c, const char *topic, int32_t partition,
 	}
 	pthread_mutex_unlock(&c->mu);
 	return p ? TERN_OK : TERN_ERR__INVALID_ARG;
+}
+
+void ctl_get_stats(ctl_t *c, ctl_stats_t *out)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->ntopics; i++)
+		for (int32_t j = 0; j < c->topics[i]->npart; j++)
+			out->offline_partitions += c->topics[i]->parts[j].leader == ISR_NO_LEADER;
+	out->elections = c->elections;
+	out->unclean_elections = c->unclean_elections;
+	pthread_mutex_unlock(&c->mu);
 }

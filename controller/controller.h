@@ -146,6 +146,16 @@ tern_err_t ctl_elect(ctl_t *c, const char *topic, int32_t partition, isr_electio
 tern_err_t ctl_allocate_producer_ids(ctl_t *c, int32_t broker_id, int64_t broker_epoch,
 				     int64_t *start, int32_t *len);
 
+/* Figures for metrics: partitions without a leader, elections and unclean
+ * elections since this controller opened. */
+typedef struct ctl_stats {
+	int64_t offline_partitions;
+	uint64_t elections;
+	uint64_t unclean_elections;
+} ctl_stats_t;
+
+void ctl_get_stats(ctl_t *c, ctl_stats_t *out);
+
 /* The state of one partition, for tests and describe. _INVALID_ARG when
  * there is no such partition. */
 tern_err_t ctl_partition_state(ctl_t *c, const char *topic, int32_t partition,

@@ -331,6 +331,10 @@ typedef struct log_dir_opts {
 	 * Tests pass their own. */
 	int64_t (*clock_ms)(void *opaque);
 	void *clock_opaque;
+	/* Called (may be NULL) by a writer thread after each group fsync with
+	 * how long it took, in seconds: for metrics. Must not block. */
+	void (*fsync_observer)(void *opaque, double seconds);
+	void *observer_opaque;
 } log_dir_opts_t;
 
 /* Opens a data directory: takes its lock, reads the HWM, recovery-point and

@@ -432,7 +432,16 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 		wk[i].op_first = nops - 1;
 	}
 	if (nops) {
+		const log_dir_opts_t *o = &wk[0].l->dir->opts;
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		log__ring_run(w->ring, ops, nops);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (o->fsync_observer)
+			o->fsync_observer(o->observer_opaque,
+					  (double)(t1.tv_sec - t0.tv_sec) +
+					      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		now = tern_mono_ms();
 		for (size_t i = 0; i < nwk; i++)
 			if (wk[i].sync)

@@ -93,6 +93,7 @@ static const want_default_t kafka_defaults[] = {
     {"zookeeper.connect", ""},
     {"zookeeper.session.timeout.ms", "18000"},
     {"broker.session.timeout.ms", "9000"},
+    {"leader.replication.throttled.rate", "9223372036854775807"},
     {"advertised.listeners", ""},
 };
 
