@@ -138,12 +138,14 @@ typedef struct bk_peer {
 	bool shutting_down;
 } bk_peer_t;
 
-/* An ISR change a partition leader proposes, queued for the link thread. */
+/* An ISR change a partition leader proposes, or (health) a report that a
+ * replica here is corrupt or healthy again, queued for the link thread. */
 typedef struct bk_alter {
 	struct bk_alter *next;
 	char *topic;
 	int32_t partition;
 	isr_alter_t alter;
+	bool corrupt;
 } bk_alter_t;
 
 /* The link to the controller (cluster.c). mu guards kick, the heartbeat
@@ -167,6 +169,7 @@ typedef struct bk_link {
 	bool kick;
 	uint64_t hb_sent, hb_applied, hb_failed;
 	bk_alter_t *alters;
+	bk_alter_t *health; /* ReplicaHealth reports to send */
 } bk_link_t;
 
 /* One partition this broker leads.
@@ -188,6 +191,10 @@ typedef struct bk_part {
 	/* Follower: reconcile with the leader (OffsetForLeaderEpoch) before
 	 * the next fetch. Guarded by mu. */
 	bool reconcile;
+	/* Its log failed on corrupt data and the controller has been told
+	 * (once); cleared when the repaired replica reports healthy. Guarded
+	 * by mu. */
+	bool corrupt_reported;
 	bk_wait_t *waits;
 	size_t nwaits, wcap;
 	bk_idem_t idem;
@@ -334,6 +341,10 @@ tern_err_t bk_part_append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, 
 				 int16_t acks, int64_t deadline_ms, bk_wait_cb *done, void *arg,
 				 log_append_info_t *info);
 
+/* Marks p's log as found corrupt: true the first time (the caller then
+ * reports it). Takes p->mu. */
+bool bk_part_mark_corrupt(bk_part_t *p);
+
 /* Answers every wait of p with err (a deleted topic, shutdown). p->mu held. */
 void bk_part_fail_waits(bk_part_t *p, tern_err_t err);
 
@@ -357,6 +368,10 @@ void bk_cluster_shutdown(broker_t *b);
 void bk_cluster_close(broker_t *b);
 /* Queues an ISR change for the controller (from bk_part_apply). */
 void bk_cluster_alter(broker_t *b, bk_part_t *p, const isr_alter_t *a);
+/* Reports this broker's replica p corrupt (a read found bad data: it must
+ * leave the ISR and never lead until repaired) or healthy again. Queued
+ * for the link thread; resent until the controller takes it. */
+void bk_cluster_health(broker_t *b, bk_part_t *p, bool corrupt);
 /* Waits until a heartbeat sent after this call has been answered and its
  * image applied: every change the controller made before is then known
  * here. REQUEST_TIMED_OUT at deadline_ms. No topics_lock held. */

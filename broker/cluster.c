@@ -194,6 +194,118 @@ void bk_cluster_alter(broker_t *b, bk_part_t *p, const isr_alter_t *a)
 	pthread_mutex_unlock(&b->link.mu);
 }
 
+void bk_cluster_health(broker_t *b, bk_part_t *p, bool corrupt)
+{
+	bk_alter_t *x = calloc(1, sizeof *x);
+
+	if (!x || !(x->topic = strdup(p->topic->name))) {
+		free(x);
+		bk_log('E', "health", "%s-%d: replica health not reported (out of memory)",
+		       p->topic->name, p->index);
+		return;
+	}
+	x->partition = p->index;
+	x->corrupt = corrupt;
+	bk_log(corrupt ? 'E' : 'I', "health", "%s-%d: reporting the replica here %s",
+	       p->topic->name, p->index,
+	       corrupt ? "corrupt: it leaves the ISR until repaired" : "repaired");
+	pthread_mutex_lock(&b->link.mu);
+	x->next = b->link.health;
+	b->link.health = x;
+	b->link.kick = true;
+	pthread_cond_broadcast(&b->link.cond);
+	pthread_mutex_unlock(&b->link.mu);
+}
+
+/* Sends the queued replica-health reports in one ReplicaHealth; those the
+ * controller did not take (an error) are queued again. */
+static void send_health(broker_t *b)
+{
+	proto_replica_health_req_t req = {0};
+	proto_replica_health_resp_t m;
+	proto_replica_health_topic_t *tv;
+	proto_replica_health_partition_t *pv;
+	bk_alter_t *list, *x, *again = NULL;
+	proto_limits_t lim;
+	proto_arena_t arena;
+	proto_reader_t r;
+	proto_buf_t buf;
+	uint8_t *resp = NULL;
+	size_t n = 0, i;
+	tern_err_t err;
+
+	pthread_mutex_lock(&b->link.mu);
+	list = b->link.health;
+	b->link.health = NULL;
+	pthread_mutex_unlock(&b->link.mu);
+	/* Oldest first: a corrupt report before the repaired one. */
+	for (x = list, list = NULL; x;) {
+		bk_alter_t *next = x->next;
+
+		x->next = list;
+		list = x;
+		x = next;
+		n++;
+	}
+	if (!n)
+		return;
+	tv = calloc(n, sizeof *tv);
+	pv = calloc(n, sizeof *pv);
+	err = tv && pv ? TERN_OK : TERN_ERR__NOMEM;
+	for (x = list, i = 0; x && !err; x = x->next, i++) {
+		tv[i].name = proto_str(x->topic);
+		tv[i].partitions = &pv[i];
+		tv[i].partitions_count = 1;
+		pv[i].partition_index = x->partition;
+		pv[i].corrupt = x->corrupt;
+	}
+	if (!err) {
+		req.broker_id = b->cfg->broker_id;
+		req.broker_epoch = b->link.epoch;
+		req.topics = tv;
+		req.topics_count = (int32_t)n;
+		call_begin(b, &buf, PROTO_API_REPLICA_HEALTH);
+		proto_replica_health_req_encode(&buf, 0, &req);
+		err = call(b, &buf, PROTO_API_REPLICA_HEALTH, &resp, &r, &arena, &lim);
+		if (!err)
+			err = proto_replica_health_resp_decode(&r, 0, &m);
+		if (!err)
+			err = (tern_err_t)m.error_code;
+	}
+	while ((x = list)) {
+		tern_err_t perr = err;
+
+		list = x->next;
+		for (int32_t t = 0; !err && t < m.topics_count; t++)
+			for (int32_t j = 0; j < m.topics[t].partitions_count; j++)
+				if (proto_str_eq(m.topics[t].name, x->topic) &&
+				    m.topics[t].partitions[j].partition_index == x->partition)
+					perr = (tern_err_t)m.topics[t].partitions[j].error_code;
+		if (perr && perr != TERN_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+			x->next = again;
+			again = x;
+		} else {
+			free(x->topic);
+			free(x);
+		}
+	}
+	if (resp) {
+		resp_free(b, resp);
+		proto_arena_free(&arena);
+	}
+	free(tv);
+	free(pv);
+	if (again) {
+		/* Not taken: the next round tries again (newest last). */
+		pthread_mutex_lock(&b->link.mu);
+		for (x = again; x->next; x = x->next)
+			;
+		x->next = b->link.health;
+		b->link.health = again;
+		pthread_mutex_unlock(&b->link.mu);
+	}
+}
+
 /* The answer to one proposal, given to the partition's state machine. */
 static void alter_answer(broker_t *b, const bk_alter_t *x, tern_err_t err,
 			 const proto_alter_partition_partition_result_t *rp)
@@ -339,6 +451,7 @@ static void *link_main(void *arg)
 		int64_t until;
 
 		send_alters(b);
+		send_health(b);
 		err = do_heartbeat(b, false, NULL, true);
 		if (err == TERN_ERR_STALE_BROKER_EPOCH) {
 			bk_log('W', "ctl",
@@ -489,6 +602,11 @@ void bk_cluster_close(broker_t *b)
 		return;
 	while ((x = b->link.alters)) {
 		b->link.alters = x->next;
+		free(x->topic);
+		free(x);
+	}
+	while ((x = b->link.health)) {
+		b->link.health = x->next;
 		free(x->topic);
 		free(x);
 	}

@@ -92,6 +92,8 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 	if (err) {
 		if (err == TERN_ERR_KAFKA_STORAGE_ERROR)
 			bk_log('E', "fetch", "%s", why);
+		if (err == TERN_ERR_KAFKA_STORAGE_ERROR && bk_part_mark_corrupt(p))
+			bk_cluster_health(f->b, p, true);
 		rp->error_code =
 		    (int16_t)(err == TERN_ERR_OFFSET_OUT_OF_RANGE ? err
 								  : TERN_ERR_KAFKA_STORAGE_ERROR);

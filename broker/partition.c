@@ -115,6 +115,17 @@ void bk_part_apply(broker_t *b, bk_part_t *p, const isr_decisions_t *d)
 	}
 }
 
+bool bk_part_mark_corrupt(bk_part_t *p)
+{
+	bool first;
+
+	pthread_mutex_lock(&p->mu);
+	first = !p->corrupt_reported;
+	p->corrupt_reported = true;
+	pthread_mutex_unlock(&p->mu);
+	return first;
+}
+
 void bk_part_fail_waits(bk_part_t *p, tern_err_t err)
 {
 	while (p->nwaits)
@@ -276,10 +287,47 @@ void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t l
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* A replica reported corrupt that no longer leads cuts its log at the
+ * first bad batch (log_repair), reports itself healthy, and reconciles
+ * with its leader before it fetches what it cut. */
+static void part_repair(broker_t *b, bk_part_t *p)
+{
+	int64_t end = -1;
+	tern_err_t err;
+	isr_decisions_t d;
+
+	pthread_mutex_lock(&p->append_mu);
+	err = log_repair(p->log, &end);
+	pthread_mutex_unlock(&p->append_mu);
+	if (err) {
+		bk_log('E', "health", "%s-%d: the log cannot be repaired: %s (%s)", p->topic->name,
+		       p->index, tern_strerror(err), log_failure(p->log));
+		return;
+	}
+	bk_log('I', "truncate", "%s-%d: corrupt tail cut: the log now ends at %" PRId64,
+	       p->topic->name, p->index, end);
+	pthread_mutex_lock(&p->mu);
+	p->corrupt_reported = false;
+	p->reconcile = true;
+	if (p->isr.role == ISR_ROLE_FOLLOWER &&
+	    isr_follower_progress(&p->isr, log_end_offset(p->log), log_durable_end_offset(p->log),
+				  ISR_UNKNOWN_OFFSET, &d) == TERN_OK)
+		bk_part_apply(b, p, &d);
+	pthread_mutex_unlock(&p->mu);
+	bk_cluster_health(b, p, false);
+	bk_replica_kick(b);
+}
+
 void bk_part_tick(broker_t *b, bk_part_t *p, int64_t now)
 {
 	isr_decisions_t d;
+	bool repair;
 
+	pthread_mutex_lock(&p->mu);
+	repair = p->corrupt_reported && p->isr.role != ISR_ROLE_LEADER;
+	pthread_mutex_unlock(&p->mu);
+	if (repair)
+		part_repair(b, p);
 	pthread_mutex_lock(&p->mu);
 	if (isr_tick(&p->isr, now, &d) == TERN_OK)
 		bk_part_apply(b, p, &d);

@@ -439,7 +439,9 @@ static size_t collect(fetcher_t *f, target_t **out)
 			if (!p)
 				continue;
 			pthread_mutex_lock(&p->mu);
-			if (p->isr.role != ISR_ROLE_FOLLOWER || p->isr.leader != f->leader) {
+			/* A corrupt log fetches again only once repaired. */
+			if (p->isr.role != ISR_ROLE_FOLLOWER || p->isr.leader != f->leader ||
+			    p->corrupt_reported) {
 				pthread_mutex_unlock(&p->mu);
 				continue;
 			}

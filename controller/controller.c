@@ -435,6 +435,9 @@ static void health_restore(ctl_t *c, const ctl_topic_t *old)
 tern_err_t ctl__commit(ctl_t *c)
 {
 	int64_t now_ms = c->now_ms;
+
+	if (c->broken)
+		return TERN_ERR_NOT_CONTROLLER;
 	char *text = NULL, errstr[256];
 	size_t len = 0;
 	tern_err_t err;
@@ -455,7 +458,11 @@ tern_err_t ctl__commit(ctl_t *c)
 		c->topics = NULL;
 		c->ntopics = 0;
 		if (state_load(c, now_ms, errstr, sizeof errstr) != TERN_OK) {
-			fprintf(stderr, "controller: reloading the metadata failed: %s\n", errstr);
+			c->broken = true;
+			fprintf(stderr,
+				"controller: reloading the metadata failed: %s; this controller "
+				"stops serving\n",
+				errstr);
 		} else {
 			for (size_t i = 0; i < nold; i++) {
 				ctl_broker_t *br = ctl__broker(c, old[i].id);
@@ -740,6 +747,8 @@ tern_err_t ctl_heartbeat(ctl_t *c, int32_t id, int64_t epoch, bool want_shutdown
 
 void ctl_tick(ctl_t *c, int64_t now_ms)
 {
+	int32_t dead[64];
+	size_t ndead = 0, more = 0;
 	bool changed = false;
 
 	pthread_mutex_lock(&c->mu);
@@ -755,15 +764,22 @@ void ctl_tick(ctl_t *c, int64_t now_ms)
 			br->alive = false;
 			br->fenced_once = true;
 			each_replica(c, id, ev_fence, NULL, &changed);
-			fprintf(stderr,
-				"controller: [broker] broker %d is dead: no heartbeat for %d ms\n",
-				id, c->cfg.session_timeout_ms);
+			if (ndead < sizeof dead / sizeof dead[0])
+				dead[ndead++] = id;
+			else
+				more++;
 			changed = true;
 		}
 	}
 	if (changed)
 		(void)ctl__commit(c);
 	pthread_mutex_unlock(&c->mu);
+	/* Logged once the new state is stored (and shown to brokers). */
+	for (size_t i = 0; i < ndead; i++)
+		fprintf(stderr, "controller: [broker] broker %d is dead: no heartbeat for %d ms\n",
+			dead[i], c->cfg.session_timeout_ms);
+	if (more)
+		fprintf(stderr, "controller: [broker] %zu more brokers are dead\n", more);
 }
 
 /* ------------------------------------------------------------------------ */

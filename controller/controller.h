@@ -161,4 +161,99 @@ void ctl_get_stats(ctl_t *c, ctl_stats_t *out);
 tern_err_t ctl_partition_state(ctl_t *c, const char *topic, int32_t partition,
 			       isr_leader_and_isr_t *st, isr_mode_t *mode);
 
+/* ======================================================================== */
+/* ZooKeeper (metadata.store=zookeeper; controller/zk.c)                    */
+/*                                                                          */
+/* One ZooKeeper session per broker process, with the nodes Kafka uses:    */
+/*   /brokers/ids/<id>   ephemeral, data "tcp://HOST:PORT": registration   */
+/*   /controller         ephemeral, data {"version":1,"brokerid":<id>,...} */
+/*   /controller_epoch   persistent, the epoch as decimal text             */
+/*   /tern/metadata      persistent, the controller's text (ctl_store_t)   */
+/* A controller wins by creating /controller and bumping /controller_epoch */
+/* in one multi(); every save it makes is a multi() that first checks the  */
+/* version of /controller_epoch it set, so a deposed controller (a later   */
+/* election bumped the epoch) can no longer write. A chroot in the connect */
+/* string ("h1:p1,h2:p2/tern/prod") is created when missing.               */
+/*                                                                          */
+/* Thread-safe: every call may come from any thread; one mutex serialises  */
+/* them (each holds it across its synchronous zoo_* calls, never while     */
+/* waiting for a connection). A session that expires is replaced by a new  */
+/* one in the background, and the registration made again; the controller */
+/* role is lost with it. Calls made while the session is disconnected     */
+/* fail fast (NETWORK_EXCEPTION) rather than wait, except the store's,     */
+/* which wait up to the session timeout for the connection to return.     */
+/* ======================================================================== */
+
+typedef struct ctl_zk ctl_zk_t;
+
+/* The largest metadata text the store writes: ZooKeeper refuses requests
+ * above jute.maxbuffer (1 MiB - 1 by default) on the server. */
+#define CTL_ZK_MAX_METADATA 1000000
+
+/* Connects to connect ("host:port[,host:port...][/chroot]") with a session
+ * of session_timeout_ms (the server bounds it to 2..20 ticks), waits for the
+ * session (deadline: twice the session timeout), creates the persistent
+ * paths and registers broker_id: the ephemeral /brokers/ids/<id> holding
+ * url. When that node is held by another session (the previous life of
+ * this broker, not yet expired), waits for it to go, up to three session
+ * timeouts from the start: then DUPLICATE_BROKER_REGISTRATION. Errors:
+ * _INVALID_ARG (bad arguments or connect string), _TIMED_OUT (no session),
+ * NETWORK_EXCEPTION, with a message in errstr. */
+tern_err_t ctl_zk_open(const char *connect, int32_t session_timeout_ms, int32_t broker_id,
+		       const char *url, ctl_zk_t **out, char *errstr, size_t errlen);
+
+/* Resigns if controller (deletes /controller when this session holds it)
+ * and closes the session: its ephemeral nodes go at once. Stores made on z
+ * must be closed first. NULL is a no-op. */
+void ctl_zk_close(ctl_zk_t *z);
+
+/* The current controller's broker id, and its registered url into url
+ * (empty when it has none); -1 when there is no controller or ZooKeeper
+ * cannot be asked now. Two reads; meant to be polled (each heartbeat). */
+int32_t ctl_zk_controller(ctl_zk_t *z, char *url, size_t urllen);
+
+/* Tries to become controller: in one multi(), creates the ephemeral
+ * /controller naming this broker and sets /controller_epoch to one more
+ * (version-checked; created at 1 when missing). TERN_OK with the new epoch
+ * in *epoch, or the current one when this session is controller already;
+ * NOT_CONTROLLER when another broker holds /controller;
+ * NETWORK_EXCEPTION when disconnected. */
+tern_err_t ctl_zk_elect(ctl_zk_t *z, int64_t *epoch);
+
+/* Whether this process is controller: it won an election, its session
+ * still holds /controller, and no save found the epoch moved. While
+ * disconnected: true until the session timeout has passed since the
+ * connection was lost (the server would have expired the session). One
+ * read of /controller when connected. */
+bool ctl_zk_is_controller(ctl_zk_t *z);
+
+/* The epoch of the current reign; -1 when not controller. No I/O. */
+int64_t ctl_zk_epoch(ctl_zk_t *z);
+
+/* A ctl_store_t on /tern/metadata for ctl_open. load() reads the node
+ * (NULL text when absent). save() is one multi(): check /controller_epoch
+ * at the version this controller's election set, then set (or create)
+ * /tern/metadata. The store belongs to the reign current when it is made:
+ * make it after ctl_zk_elect succeeded. A store made while not controller
+ * only loads. save() refuses with NOT_CONTROLLER when that reign is over
+ * (this process lost /controller or its session, or the epoch moved: then
+ * z stops being controller too), with MESSAGE_TOO_LARGE above
+ * CTL_ZK_MAX_METADATA bytes (ctl_zk_last_error says so), and with
+ * NETWORK_EXCEPTION when ZooKeeper cannot be reached within a session
+ * timeout (the write may or may not have happened). The store borrows z:
+ * close() frees only the store. */
+tern_err_t ctl_zk_store_new(ctl_zk_t *z, ctl_store_t **out);
+
+/* The ids of the brokers registered now (their ephemeral nodes exist),
+ * ascending, in *ids (malloc()ed, NULL when *n is 0; the caller frees). */
+tern_err_t ctl_zk_brokers(ctl_zk_t *z, int32_t **ids, size_t *n);
+
+/* The message of the latest failure of a call on z (empty when none). */
+void ctl_zk_last_error(ctl_zk_t *z, char *buf, size_t len);
+
+/* This session's id and password (ZooKeeper's clientid_t), for tests that
+ * expire the session by closing a second handle opened on it. false when
+ * there is no session. */
+bool ctl_zk_session(ctl_zk_t *z, int64_t *id, char passwd[16]);
+
 #endif

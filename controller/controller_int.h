@@ -50,6 +50,10 @@ struct ctl {
 	pthread_cond_t changed;
 	char cluster_id[64];
 	int64_t version;
+	/* A failed save was followed by a failed reload: the state in memory
+	 * is not the stored one. Nothing more is saved or shown to brokers
+	 * (an empty image would make them delete every topic). */
+	bool broken;
 	int64_t now_ms; /* the latest time an event named */
 	int64_t next_broker_epoch;
 	int64_t next_pid;

@@ -175,6 +175,9 @@ static void handle_heartbeat(ctl_req_t *q)
 	/* The strings of the image point into the state: encode under the
 	 * lock. */
 	pthread_mutex_lock(&c->mu);
+	if (c->broken)
+		err = TERN_ERR_NOT_CONTROLLER;
+	m.error_code = (int16_t)err;
 	m.metadata_version = c->version;
 	if (!err && req.known_metadata_version != c->version && image_fill(q, &m) != TERN_OK) {
 		m.error_code = TERN_ERR_UNKNOWN_SERVER_ERROR;

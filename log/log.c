@@ -521,6 +521,16 @@ static tern_err_t cut_segment(log_t *l, log_segment_t *seg, int64_t offset)
 	}
 	pos = log__seg_lookup(seg, offset);
 	err = log__seg_scan(seg->fd, pos, -1, seg->size, cut_batch, &f, &scan);
+	if (!err && !f.found && scan.stopped_early) {
+		/* Bad bytes before the cut (log_repair): keep only the valid
+		 * prefix of the segment, read from its start. */
+		err = log__seg_scan(seg->fd, 0, seg->base, seg->size, cut_batch, &f, &scan);
+		if (!err && !f.found) {
+			f.found = true;
+			f.pos = scan.valid_size;
+			f.base = scan.end;
+		}
+	}
 	if (err)
 		return err;
 	if (f.found) {
@@ -621,6 +631,33 @@ out:
 		err = log_dir_checkpoint(l->dir);
 	pthread_mutex_unlock(&l->snap_mu);
 	return err;
+}
+
+tern_err_t log_repair(log_t *l, int64_t *new_end)
+{
+	int64_t at;
+	char failure[256];
+
+	pthread_mutex_lock(&l->mu);
+	at = l->corrupt_at;
+	if (!l->failed || at < 0) {
+		tern_err_t err = l->failed ? TERN_ERR_KAFKA_STORAGE_ERROR : TERN_OK;
+
+		if (!err && new_end)
+			*new_end = l->leo;
+		pthread_mutex_unlock(&l->mu);
+		return err;
+	}
+	snprintf(failure, sizeof failure, "%s", l->failure);
+	/* Reads found bad bytes, not a broken disk: serve again once
+	 * everything from the first bad batch on is gone. */
+	l->failed = TERN_OK;
+	l->failure[0] = '\0';
+	l->corrupt_at = -1;
+	pthread_mutex_unlock(&l->mu);
+	if (at < log_start_offset(l))
+		return log_truncate_fully(l, at);
+	return log_truncate(l, at, new_end);
 }
 
 tern_err_t log_truncate_fully(log_t *l, int64_t offset)

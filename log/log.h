@@ -468,6 +468,13 @@ tern_err_t log_offset_for_timestamp(log_t *l, int64_t ts, int64_t *offset_out);
  * the new LEO. */
 tern_err_t log_truncate(log_t *l, int64_t offset, int64_t *new_end);
 
+/* A log that failed because a read found corrupt data (a CRC mismatch, a
+ * broken batch; not an I/O error) serves again after this: every batch from
+ * the first bad one on is cut (log_truncate). *new_end (may be NULL) gets the
+ * new LEO. OK on a healthy log; KAFKA_STORAGE_ERROR when the failure is not
+ * a repairable one. The replica then fetches again what it cut. */
+tern_err_t log_repair(log_t *l, int64_t *new_end);
+
 /* Deletes every segment and starts an empty log at offset (a follower
  * whose fetch offset fell below the leader's log start). */
 tern_err_t log_truncate_fully(log_t *l, int64_t offset);

@@ -148,6 +148,10 @@ struct log {
 
 	tern_err_t failed; /* 0, or why the log serves nothing more */
 	char failure[256];
+	/* The failure is corrupt data read back (a CRC mismatch, a broken
+	 * batch) whose first bad batch starts at this offset; -1 when the log
+	 * has not failed that way (log_repair() cuts it there). */
+	int64_t corrupt_at;
 
 	struct log *dir_next; /* the directory's list of open logs */
 };

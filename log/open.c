@@ -232,6 +232,9 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 		    char *errstr, size_t errlen)
 {
 	log_t *l = calloc(1, sizeof *l);
+
+	if (l)
+		l->corrupt_at = -1;
 	log_dir_entry_t entry = {0}, *e;
 	int64_t *bases = NULL;
 	size_t nb = 0;

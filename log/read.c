@@ -93,10 +93,19 @@ static tern_err_t window_need(window_t *w, uint64_t at, size_t n, size_t want)
 	return (size_t)rc >= n ? TERN_OK : TERN_ERR__CORRUPT;
 }
 
+/* The log fails at a read. at is the offset where the bad batch should
+ * start when the bytes were read but are wrong (corruption: the log can be
+ * repaired by cutting there), -1 for an I/O error. */
 static tern_err_t read_failed(log_t *l, log_segment_t *seg, tern_err_t err, uint64_t pos,
-			      const char *what, char *errstr, size_t errlen)
+			      int64_t at, const char *what, char *errstr, size_t errlen)
 {
 	pthread_mutex_lock(&l->mu);
+	if (!l->failed)
+		l->corrupt_at = err == TERN_ERR__CORRUPT || err == TERN_ERR_CORRUPT_MESSAGE ||
+					err == TERN_ERR_INVALID_RECORD ||
+					err == TERN_ERR_UNSUPPORTED_COMPRESSION_TYPE
+				    ? at
+				    : -1;
 	log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
 		  "%s: segment %020lld.log: %s at file position %llu: %s", l->name,
 		  (long long)seg->base, what, (unsigned long long)pos, tern_strerror(err));
@@ -146,7 +155,9 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 	}
 	w.fd = seg->fd;
 
-	/* Skip to the batch that holds offset. */
+	/* Skip to the batch that holds offset (expect: where the next batch
+	 * should start, as far as the index lets us know). */
+	expect = -1;
 	for (;;) {
 		log_batch_hdr_t h;
 
@@ -154,14 +165,15 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 		if (!err)
 			err = log_batch_hdr_parse(w.buf + (cur - w.pos), w.len - (cur - w.pos), &h);
 		if (err) {
-			err = read_failed(l, seg, err, cur, "unreadable batch header", errstr,
-					  errlen);
+			err = read_failed(l, seg, err, cur, expect >= 0 ? expect : seg->base,
+					  "unreadable batch header", errstr, errlen);
 			goto out;
 		}
 		if (log_batch_last_offset(&h) >= offset) {
 			if (h.base_offset > offset) {
 				err =
 				    read_failed(l, seg, TERN_ERR__CORRUPT, cur,
+						expect >= 0 ? expect : seg->base,
 						"offset missing from the segment", errstr, errlen);
 				goto out;
 			}
@@ -170,6 +182,7 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 			expect = first_offset = h.base_offset;
 			break;
 		}
+		expect = log_batch_last_offset(&h) + 1;
 		cur += log_batch_size(&h);
 	}
 
@@ -185,8 +198,8 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 		if (!err)
 			err = log_batch_hdr_parse(w.buf + (cur - w.pos), w.len - (cur - w.pos), &h);
 		if (err) {
-			err = read_failed(l, seg, err, cur, "unreadable batch header", errstr,
-					  errlen);
+			err = read_failed(l, seg, err, cur, expect, "unreadable batch header",
+					  errstr, errlen);
 			goto out;
 		}
 		size = log_batch_size(&h);
@@ -197,7 +210,8 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 			/* The first batch is larger than the window. */
 			err = window_need(&w, cur, size, size);
 			if (err) {
-				err = read_failed(l, seg, err, cur, "short batch", errstr, errlen);
+				err = read_failed(l, seg, err, cur, expect, "short batch", errstr,
+						  errlen);
 				goto out;
 			}
 			first = cur;
@@ -208,7 +222,7 @@ tern_err_t log_read(log_t *l, int64_t offset, size_t max_bytes, int64_t upper,
 		if (err) {
 			snprintf(why + strlen(why), sizeof why - strlen(why), " (offset %lld)",
 				 (long long)expect);
-			err = read_failed(l, seg, err, cur, why, errstr, errlen);
+			err = read_failed(l, seg, err, cur, expect, why, errstr, errlen);
 			goto out;
 		}
 		expect = log_batch_last_offset(&h) + 1;

@@ -1,6 +1,7 @@
 /* Check suite of the partition log: appends and reads, segments and their
  * indexes, reopening (clean and after a crash), time lookups, retention,
  * truncation, leader epochs and corruption found on read. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -517,6 +518,102 @@ START_TEST(corrupt_closed_segment_not_served)
 }
 END_TEST
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A read that finds corrupt bytes fails the log; log_repair() cuts it at
+ * the first bad batch, which may sit in a closed segment, and the log then
+ * serves what is left and takes appends (a follower fetching back what was
+ * cut). A failure that is not corruption is not repairable. */
+START_TEST(repair_cuts_at_the_first_corrupt_batch)
+{
+	log_dir_t *d = open_dir();
+	log_config_t cfg = small_cfg();
+	log_read_result_t r;
+	char path[4096];
+	log_t *l = open_log(d, &cfg);
+	int64_t seg1, end = -1;
+	int64_t *bases = NULL;
+	int fd;
+	uint8_t byte;
+
+	append_n(l, 120, 3, 40, 0);
+	ck_assert_int_eq(log_wait_durable(l, 360, 10000), TERN_OK);
+	ck_assert_int_ge(log_segment_count(l), 3);
+	/* A healthy log needs no repair. */
+	ck_assert_int_eq(log_repair(l, &end), TERN_OK);
+	ck_assert_int_eq(end, 360);
+	log_close(l);
+
+	/* The second segment's first batch gets a flipped bit. */
+	{
+		char seg_dir[4096];
+		DIR *dd;
+		struct dirent *e;
+		int k = 0;
+
+		snprintf(seg_dir, sizeof seg_dir, "%s/events-0", dir);
+		dd = opendir(seg_dir);
+		ck_assert_ptr_nonnull(dd);
+		bases = calloc(64, sizeof *bases);
+		while ((e = readdir(dd)) && k < 64) {
+			size_t n = strlen(e->d_name);
+
+			if (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0)
+				bases[k++] = strtoll(e->d_name, NULL, 10);
+		}
+		closedir(dd);
+		ck_assert_int_ge(k, 3);
+		qsort(bases, (size_t)k, sizeof *bases, cmp_i64);
+	}
+	seg1 = bases[1];
+	free(bases);
+	snprintf(path, sizeof path, "%s/events-0/%020lld.log", dir, (long long)seg1);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &byte, 1, 70), 1);
+	byte ^= 0x10;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, 70), 1);
+	close(fd);
+
+	l = open_log(d, &cfg);
+	ck_assert_int_eq(log_read(l, 0, 1 << 20, INT64_MAX, &r, NULL, 0), TERN_OK);
+	free(r.buf);
+	ck_assert_int_eq(log_read(l, seg1, 1 << 20, INT64_MAX, &r, NULL, 0),
+			 TERN_ERR_KAFKA_STORAGE_ERROR);
+	ck_assert(log_is_failed(l));
+	ck_assert_int_eq(log_repair(l, &end), TERN_OK);
+	ck_assert_int_eq(end, seg1);
+	ck_assert(!log_is_failed(l));
+	ck_assert_int_eq(log_end_offset(l), seg1);
+	check_offset(l, 0);
+	check_offset(l, seg1 - 1);
+	/* A follower appends back from the cut, keeping offsets. */
+	{
+		size_t len;
+		uint8_t *b = make_batch(3, (int)seg1, seg1, 40, &len);
+		log_append_info_t info;
+
+		log_batch_set_base_offset(b, seg1);
+		ck_assert_int_eq(log_append(l, b, len, 3, 0, &info, NULL, NULL), TERN_OK);
+		free(b);
+	}
+	ck_assert_int_eq(log_wait_end(l, seg1 + 3, 10000), TERN_OK);
+	check_offset(l, seg1 + 2);
+	log_close(l);
+	/* The cut survives a reopen. */
+	l = open_log(d, &cfg);
+	ck_assert_int_eq(log_end_offset(l), seg1 + 3);
+	check_offset(l, seg1 + 1);
+	log_close(l);
+	log_dir_close(d);
+}
+END_TEST
+
 START_TEST(async_flush)
 {
 	log_dir_t *d = open_dir();
@@ -654,6 +751,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, truncate_fully);
 	tcase_add_test(tc, follower_append_keeps_offsets);
 	tcase_add_test(tc, corrupt_closed_segment_not_served);
+	tcase_add_test(tc, repair_cuts_at_the_first_corrupt_batch);
 	tcase_add_test(tc, async_flush);
 	tcase_add_test(tc, injected_write_errors);
 	tcase_add_test(tc, dir_lock_refuses_second_open);
