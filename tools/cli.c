@@ -7,9 +7,11 @@
 
 #include "tools/cli.h"
 
+const char *cli_program = "tern";
+
 static void vreport(const char *cmd, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "tern %s: ", cmd);
+	fprintf(stderr, "%s %s: ", cli_program, cmd);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
@@ -30,7 +32,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport(cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Run 'tern %s --help' for usage.\n", cmd);
+	fprintf(stderr, "Run '%s %s --help' for usage.\n", cli_program, cmd);
 	return CLI_EXIT_USAGE;
 }
 

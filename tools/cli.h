@@ -27,10 +27,14 @@ typedef struct cli_command {
 	int (*run)(int argc, char **argv);
 } cli_command_t;
 
-/* Prints "tern <cmd>: <message>" and a newline on stderr. */
+/* The program that names itself in messages: "tern" unless main() of
+ * another tool built from these helpers (tern-cluster) sets it first. */
+extern const char *cli_program;
+
+/* Prints "<program> <cmd>: <message>" and a newline on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Prints "tern <cmd>: <message>" and where to find the command's usage on
+/* Prints "<program> <cmd>: <message>" and where to find the command's usage on
  * stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
