@@ -168,6 +168,13 @@ typedef struct bk_link {
 	pthread_cond_t cond;
 	bool kick;
 	uint64_t hb_sent, hb_applied, hb_failed;
+	/* metadata.store=zookeeper: the session, and where the controller is
+	 * (b->ctl when here, else pool to ctl_url). ctl_lock guards b->ctl,
+	 * pool and ctl_url: read to use them, written by the link thread when
+	 * the controller moves. */
+	ctl_zk_t *zk;
+	pthread_rwlock_t ctl_lock;
+	char ctl_url[300];
 	bk_alter_t *alters;
 	bk_alter_t *health; /* ReplicaHealth reports to send */
 } bk_link_t;
@@ -286,7 +293,8 @@ struct broker {
 	/* Replica fetchers, one per leader broker (replica.c). */
 	bk_fetchers_t *fetchers;
 
-	/* The controller when it runs in this process, else NULL. */
+	/* The controller when it runs in this process, else NULL (under
+	 * ZooKeeper it comes and goes: see bk_link_t.ctl_lock). */
 	ctl_t *ctl;
 	bk_link_t link;
 	/* The brokers of the latest image and the controller's id. Guarded
@@ -368,6 +376,15 @@ void bk_cluster_shutdown(broker_t *b);
 void bk_cluster_close(broker_t *b);
 /* Queues an ISR change for the controller (from bk_part_apply). */
 void bk_cluster_alter(broker_t *b, bk_part_t *p, const isr_alter_t *a);
+/* The controller in this process, if it runs here now: answers one frame
+ * (NOT_CONTROLLER when it does not), ticks it, reads its figures (false
+ * when it does not run here). */
+tern_err_t bk_ctl_local_handle(broker_t *b, const uint8_t *req, size_t len, uint8_t **resp,
+			       size_t *resp_len);
+void bk_ctl_local_tick(broker_t *b, int64_t now_ms);
+bool bk_ctl_local_stats(broker_t *b, ctl_stats_t *out);
+bool bk_ctl_is_local(broker_t *b);
+
 /* Reports this broker's replica p corrupt (a read found bad data: it must
  * leave the ISR and never lead until repaired) or healthy again. Queued
  * for the link thread; resent until the controller takes it. */

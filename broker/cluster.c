@@ -32,23 +32,99 @@ static void call_begin(broker_t *b, proto_buf_t *buf, int16_t key)
 	proto_req_hdr_encode(buf, &h);
 }
 
-/* Sends a whole request frame (header and body) to the controller and
- * returns its response frame (malloc()ed: proto_msg_free). */
+/* Sends a whole request frame (header and body) to the controller, here
+ * or elsewhere, and returns its response frame (malloc()ed: free()). */
 static tern_err_t call_raw(broker_t *b, const uint8_t *req, size_t len, uint8_t **resp,
 			   size_t *resp_len)
 {
-	if (b->ctl)
-		return ctl_handle(b->ctl, req, len, proto_now_ms(), resp, resp_len);
-	return proto_conn_call(proto_pool_conn(b->link.pool, 0), req, len,
-			       proto_now_ms() + BK_CTL_TIMEOUT_MS, resp, resp_len);
+	/* A controller that died does not answer: the link notices within
+	 * part of a session (a new one may be elected meanwhile). */
+	int64_t wait = b->cfg->broker_session_timeout_ms / 2;
+
+	uint8_t *r = NULL;
+	tern_err_t err;
+
+	*resp = NULL;
+	pthread_rwlock_rdlock(&b->link.ctl_lock);
+	if (b->ctl) {
+		err = ctl_handle(b->ctl, req, len, proto_now_ms(), resp, resp_len);
+		pthread_rwlock_unlock(&b->link.ctl_lock);
+		return err;
+	}
+	if (!b->link.pool) {
+		pthread_rwlock_unlock(&b->link.ctl_lock);
+		return TERN_ERR_NOT_CONTROLLER;
+	}
+	if (wait < 1000)
+		wait = 1000;
+	if (wait > BK_CTL_TIMEOUT_MS)
+		wait = BK_CTL_TIMEOUT_MS;
+	err = proto_conn_call(proto_pool_conn(b->link.pool, 0), req, len, proto_now_ms() + wait,
+			      &r, resp_len);
+	pthread_rwlock_unlock(&b->link.ctl_lock);
+	if (err)
+		return err;
+	*resp = malloc(*resp_len ? *resp_len : 1);
+	if (*resp)
+		memcpy(*resp, r, *resp_len);
+	proto_msg_free(r);
+	return *resp ? TERN_OK : TERN_ERR__NOMEM;
 }
 
 static void resp_free(broker_t *b, uint8_t *resp)
 {
+	(void)b;
+	free(resp);
+}
+
+tern_err_t bk_ctl_local_handle(broker_t *b, const uint8_t *req, size_t len, uint8_t **resp,
+			       size_t *resp_len)
+{
+	tern_err_t err = TERN_ERR_NOT_CONTROLLER;
+
+	*resp = NULL;
+	pthread_rwlock_rdlock(&b->link.ctl_lock);
 	if (b->ctl)
-		free(resp);
-	else
-		proto_msg_free(resp);
+		err = ctl_handle(b->ctl, req, len, proto_now_ms(), resp, resp_len);
+	pthread_rwlock_unlock(&b->link.ctl_lock);
+	return err;
+}
+
+void bk_ctl_local_tick(broker_t *b, int64_t now_ms)
+{
+	if (!b->link.inited)
+		return;
+	pthread_rwlock_rdlock(&b->link.ctl_lock);
+	if (b->ctl)
+		ctl_tick(b->ctl, now_ms);
+	pthread_rwlock_unlock(&b->link.ctl_lock);
+}
+
+bool bk_ctl_local_stats(broker_t *b, ctl_stats_t *out)
+{
+	bool here = false;
+
+	if (!b->link.inited)
+		return false;
+	pthread_rwlock_rdlock(&b->link.ctl_lock);
+	if (b->ctl) {
+		ctl_get_stats(b->ctl, out);
+		here = true;
+	}
+	pthread_rwlock_unlock(&b->link.ctl_lock);
+	return here;
+}
+
+bool bk_ctl_is_local(broker_t *b)
+{
+	bool here;
+
+	if (!b->link.inited)
+		return false;
+	pthread_rwlock_rdlock(&b->link.ctl_lock);
+	here = b->ctl != NULL;
+	pthread_rwlock_unlock(&b->link.ctl_lock);
+	return here;
 }
 
 /* One exchange: sends buf (freed), reads the response header of (key, 0)
@@ -440,6 +516,98 @@ static void send_alters(broker_t *b)
 }
 
 /* ------------------------------------------------------------------------ */
+/* ZooKeeper: who is the controller                                          */
+
+/* The controller this process runs (DESIGN.md decision 7) under ZooKeeper:
+ * its store is fenced by the controller epoch of this reign. */
+static tern_err_t zk_become_controller(broker_t *b, int64_t epoch)
+{
+	ctl_config_t cc = {
+	    .controller_id = b->cfg->broker_id,
+	    .session_timeout_ms = b->cfg->broker_session_timeout_ms,
+	    .heartbeat_interval_ms = b->cfg->broker_heartbeat_interval_ms,
+	    .broker = b->cfg,
+	};
+	ctl_store_t *store;
+	ctl_t *c;
+	char why[256];
+	tern_err_t err;
+
+	err = ctl_zk_store_new(b->link.zk, &store);
+	if (err)
+		return err;
+	err = ctl_open(&cc, store, proto_now_ms(), &c, why, sizeof why);
+	if (err) {
+		store->close(store);
+		bk_log('E', "ctl", "controller epoch %" PRId64 ": loading the metadata: %s", epoch,
+		       why);
+		return err;
+	}
+	pthread_rwlock_wrlock(&b->link.ctl_lock);
+	b->ctl = c;
+	if (b->link.pool)
+		proto_pool_close(b->link.pool);
+	b->link.pool = NULL;
+	b->link.ctl_url[0] = '\0';
+	pthread_rwlock_unlock(&b->link.ctl_lock);
+	bk_log('I', "ctl", "this broker is the controller now (controller epoch %" PRId64 ")",
+	       epoch);
+	return TERN_OK;
+}
+
+/* One look at ZooKeeper: resigns a reign that ended, elects this broker
+ * when there is no controller, or points the link at the one there is.
+ * Returns whether a controller is known. */
+static bool zk_step(broker_t *b)
+{
+	char url[300] = "";
+	int32_t id;
+	int64_t epoch;
+
+	if (bk_ctl_is_local(b)) {
+		ctl_t *old;
+
+		if (ctl_zk_is_controller(b->link.zk))
+			return true;
+		pthread_rwlock_wrlock(&b->link.ctl_lock);
+		old = b->ctl;
+		b->ctl = NULL;
+		pthread_rwlock_unlock(&b->link.ctl_lock);
+		ctl_close(old);
+		bk_log('W', "ctl", "this broker is no longer the controller");
+	}
+	id = ctl_zk_controller(b->link.zk, url, sizeof url);
+	if (id < 0 || id == b->cfg->broker_id) {
+		if (ctl_zk_elect(b->link.zk, &epoch) != TERN_OK)
+			return false;
+		return zk_become_controller(b, epoch) == TERN_OK;
+	}
+	if (!url[0])
+		return false;
+	if (strcmp(url, b->link.ctl_url) != 0) {
+		proto_transport_opts_t o;
+		proto_pool_t *pool, *old;
+		char why[256];
+
+		proto_transport_opts_default(&o);
+		o.request_timeout_ms = BK_CTL_TIMEOUT_MS;
+		if (proto_pool_new(url, 1, &o, &pool, why, sizeof why) != TERN_OK) {
+			bk_log('W', "ctl", "controller %d at %s: %s", id, url, why);
+			return false;
+		}
+		pthread_rwlock_wrlock(&b->link.ctl_lock);
+		old = b->link.pool;
+		b->link.pool = pool;
+		snprintf(b->link.ctl_url, sizeof b->link.ctl_url, "%s", url);
+		pthread_rwlock_unlock(&b->link.ctl_lock);
+		if (old)
+			proto_pool_close(old);
+		bk_log('I', "ctl", "the controller is broker %d at %s", id, url);
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The link thread                                                            */
 
 static void *link_main(void *arg)
@@ -450,6 +618,8 @@ static void *link_main(void *arg)
 		tern_err_t err;
 		int64_t until;
 
+		if (b->link.zk)
+			zk_step(b);
 		send_alters(b);
 		send_health(b);
 		err = do_heartbeat(b, false, NULL, true);
@@ -494,6 +664,7 @@ tern_err_t bk_cluster_open(broker_t *b, char *errstr, size_t errlen)
 
 	pthread_mutex_init(&b->link.mu, NULL);
 	tern_cond_init_mono(&b->link.cond);
+	pthread_rwlock_init(&b->link.ctl_lock, NULL);
 	b->link.inited = true;
 	b->link.heartbeat_ms = b->cfg->broker_heartbeat_interval_ms;
 	b->link.version = -1;
@@ -501,7 +672,21 @@ tern_err_t bk_cluster_open(broker_t *b, char *errstr, size_t errlen)
 	b->link.incarnation = ((int64_t)ts.tv_sec << 20) ^ ts.tv_nsec ^ ((int64_t)getpid() << 40);
 	if (b->link.incarnation < 0)
 		b->link.incarnation = -b->link.incarnation;
-	if (has_role(b->cfg, "controller")) {
+	if (b->cfg->metadata_store == BROKER_METADATA_ZOOKEEPER) {
+		char host[256], url[300];
+		int32_t port;
+		int64_t until = proto_now_ms() + b->cfg->zookeeper_session_timeout_ms * 3;
+
+		bk_self_address(b, host, sizeof host, &port);
+		snprintf(url, sizeof url, "tcp://%s:%d", host, port);
+		err = ctl_zk_open(b->cfg->zookeeper_connect, b->cfg->zookeeper_session_timeout_ms,
+				  b->cfg->broker_id, url, &b->link.zk, errstr, errlen);
+		if (err)
+			return err;
+		/* A controller (this broker or another) before anything else. */
+		while (!zk_step(b) && proto_now_ms() < until)
+			usleep(100000);
+	} else if (has_role(b->cfg, "controller")) {
 		ctl_config_t cc = {
 		    .controller_id = b->cfg->broker_id,
 		    .session_timeout_ms = b->cfg->broker_session_timeout_ms,
@@ -546,9 +731,11 @@ tern_err_t bk_cluster_open(broker_t *b, char *errstr, size_t errlen)
 		usleep(200000);
 	}
 	if (err)
-		snprintf(errstr, errlen,
-			 "could not join the cluster through the controller%s%s: %s",
-			 b->ctl ? "" : " at ", b->ctl ? "" : b->cfg->controller_connect,
+		snprintf(errstr, errlen, "could not join the cluster through the controller%s%s: %s",
+			 b->link.pool ? " at " : "",
+			 b->link.pool ? (b->link.ctl_url[0] ? b->link.ctl_url
+							    : b->cfg->controller_connect)
+				      : "",
 			 tern_strerror(err));
 	return err;
 }
@@ -612,8 +799,14 @@ void bk_cluster_close(broker_t *b)
 	}
 	if (b->link.pool)
 		proto_pool_close(b->link.pool);
+	b->link.pool = NULL;
 	ctl_close(b->ctl);
 	b->ctl = NULL;
+	/* The session goes last: its ephemeral nodes (registration, the
+	 * controller role) go with it. */
+	ctl_zk_close(b->link.zk);
+	b->link.zk = NULL;
+	pthread_rwlock_destroy(&b->link.ctl_lock);
 	pthread_cond_destroy(&b->link.cond);
 	pthread_mutex_destroy(&b->link.mu);
 	b->link.inited = false;
@@ -646,20 +839,12 @@ tern_err_t bk_cluster_sync(broker_t *b, int64_t deadline_ms)
 tern_err_t bk_cluster_forward(broker_t *b, const uint8_t *req, size_t len, uint8_t **resp,
 			      size_t *resp_len)
 {
-	uint8_t *r = NULL;
-	tern_err_t err = call_raw(b, req, len, &r, resp_len);
+	tern_err_t err = call_raw(b, req, len, resp, resp_len);
 
 	if (err)
 		return err;
-	if (!r)
-		return TERN_ERR_NETWORK_EXCEPTION;
-	/* The caller frees with free(): copy out of nanomsg's buffer. */
-	*resp = malloc(*resp_len ? *resp_len : 1);
-	if (*resp)
-		memcpy(*resp, r, *resp_len);
-	resp_free(b, r);
 	if (!*resp)
-		return TERN_ERR__NOMEM;
+		return TERN_ERR_NETWORK_EXCEPTION;
 	bk_cluster_sync(b, proto_now_ms() + BK_CTL_TIMEOUT_MS);
 	return TERN_OK;
 }

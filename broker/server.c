@@ -346,7 +346,7 @@ static void dispatch(bk_req_t *q)
 		bk_handle_offset_for_leader_epoch(q);
 		break;
 	default:
-		if (q->b->ctl && ctl_handles(q->hdr.api_key)) {
+		if (ctl_handles(q->hdr.api_key) && bk_ctl_is_local(q->b)) {
 			/* A broker elsewhere asks the controller in this process. */
 			bk_serve_controller(q);
 			break;
@@ -364,7 +364,7 @@ void bk_serve_controller(bk_req_t *q)
 	tern_err_t err;
 
 	data = proto_srv_msg_data(q->msg, &len);
-	err = ctl_handle(q->b->ctl, data, len, proto_now_ms(), &resp, &rlen);
+	err = bk_ctl_local_handle(q->b, data, len, &resp, &rlen);
 	if (err || !resp) {
 		proto_server_drop(q->msg);
 		free(resp);
@@ -469,8 +469,7 @@ static void *timer_main(void *arg)
 		if (now >= next_tick) {
 			next_tick = now + BK_TICK_MS;
 			/* Broker sessions end on the controller's clock. */
-			if (b->ctl)
-				ctl_tick(b->ctl, now);
+			bk_ctl_local_tick(b, now);
 			pthread_rwlock_rdlock(&b->topics_lock);
 			for (size_t i = 0; i < b->ntopics; i++)
 				for (int32_t j = 0; j < b->topics[i]->npart; j++)
@@ -543,11 +542,6 @@ tern_err_t broker_open(const broker_config_t *cfg, broker_t **out, char *errstr,
 		snprintf(errstr, errlen,
 			 "log.dirs: %zu directories given; this broker uses exactly one",
 			 cfg->log_dirs.n);
-		return TERN_ERR_INVALID_CONFIG;
-	}
-	if (cfg->metadata_store != BROKER_METADATA_EMBEDDED) {
-		snprintf(errstr, errlen,
-			 "metadata.store=zookeeper is not available yet; use the embedded store");
 		return TERN_ERR_INVALID_CONFIG;
 	}
 	b = calloc(1, sizeof *b);

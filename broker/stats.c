@@ -72,13 +72,15 @@ static void hook(metrics_registry_t *r, void *arg)
 	}
 	metrics_gauge_set_int(st->under_replicated, under_rep);
 	metrics_gauge_set_int(st->under_min_isr, under_min);
-	if (b->ctl) {
+	{
 		ctl_stats_t cs;
 
-		ctl_get_stats(b->ctl, &cs);
-		metrics_gauge_set_int(st->offline, cs.offline_partitions);
-		metrics_counter_set(st->elections, cs.elections);
-		metrics_counter_set(st->unclean, cs.unclean_elections);
+		/* Only the controller knows: elsewhere the figures stay. */
+		if (bk_ctl_local_stats(b, &cs)) {
+			metrics_gauge_set_int(st->offline, cs.offline_partitions);
+			metrics_counter_set(st->elections, cs.elections);
+			metrics_counter_set(st->unclean, cs.unclean_elections);
+		}
 	}
 }
 
