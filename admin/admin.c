@@ -18,6 +18,7 @@
 #define ADMIN_INC_ALTER_VERSION	   0
 #define ADMIN_LIST_OFFSETS_VERSION 5
 #define ADMIN_API_VERSIONS_VERSION 0
+#define ADMIN_ELECT_VERSION	   1
 
 /* A broker learnt from Metadata; its pool is opened on first use. */
 typedef struct admin_broker {
@@ -673,9 +674,9 @@ static tern_partition_mode_t partition_mode(const tern_partition_info_t *p, int3
 	return TERN_MODE_TARGET;
 }
 
-/* The leader's own replica state: its LEO, and lag 0 (lag is the leader's
- * LEO minus the replica's). Followers' LEOs are known only to the leader's
- * state machine, which no request reports yet: they stay -1. */
+/* The leader's own replica state from ListOffsets: its LEO, and lag 0 (lag
+ * is the leader's LEO minus the replica's). Followers' LEOs are known only
+ * to the leader's state machine (DescribePartitions): here they stay -1. */
 static void set_leader_leo(tern_partition_info_t *p, int64_t leo)
 {
 	for (size_t k = 0; k < p->nreplicas; k++) {
@@ -684,6 +685,7 @@ static void set_leader_leo(tern_partition_info_t *p, int64_t leo)
 		p->replica_states[k].log_end_offset = leo;
 		p->replica_states[k].lag = leo >= 0 ? 0 : -1;
 	}
+	p->log_end_offset = leo;
 }
 
 static int32_t *dup_ids(const int32_t *v, int32_t n, size_t *nout)
@@ -793,6 +795,232 @@ static int32_t topic_min_insync(tern_admin_t *a, const char *topic)
 	return n > 0 ? n : -1;
 }
 
+/* A topic's info from its Metadata (partitions by number, offsets and
+ * replica states unknown yet); NULL when out of memory. */
+static tern_topic_info_t *topic_from_metadata(const proto_metadata_topic_t *mt)
+{
+	tern_topic_info_t *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->name = dupview(mt->name)) ||
+	    !(t->partitions = calloc((size_t)mt->partitions_count + 1, sizeof(*t->partitions))))
+		goto nomem;
+	t->internal = mt->is_internal;
+	t->min_insync_replicas = -1;
+	for (int32_t i = 0; i < mt->partitions_count; i++) {
+		const proto_metadata_partition_t *mp = &mt->partitions[i];
+		tern_partition_info_t *p = &t->partitions[t->npartitions++];
+
+		p->partition = mp->partition_index;
+		p->err = (tern_err_t)mp->error_code;
+		p->leader = mp->leader_id;
+		p->leader_epoch = mp->leader_epoch;
+		p->log_start_offset = -1;
+		p->high_watermark = -1;
+		p->log_end_offset = -1;
+		p->replicas = dup_ids(mp->replica_nodes, mp->replica_nodes_count, &p->nreplicas);
+		p->isr = dup_ids(mp->isr_nodes, mp->isr_nodes_count, &p->nisr);
+		p->offline_replicas = dup_ids(mp->offline_replicas, mp->offline_replicas_count,
+					      &p->noffline_replicas);
+		p->replica_states = calloc(p->nreplicas + 1, sizeof(*p->replica_states));
+		if (!p->replicas || !p->isr || !p->offline_replicas || !p->replica_states)
+			goto nomem;
+		for (size_t k = 0; k < p->nreplicas; k++) {
+			p->replica_states[k].id = p->replicas[k];
+			p->replica_states[k].log_end_offset = -1;
+			p->replica_states[k].lag = -1;
+			p->replica_states[k].caught_up_ms_ago = -1;
+		}
+	}
+	for (size_t i = 1; i < t->npartitions; i++)
+		for (size_t j = i;
+		     j > 0 && t->partitions[j - 1].partition > t->partitions[j].partition; j--) {
+			tern_partition_info_t tmp = t->partitions[j];
+
+			t->partitions[j] = t->partitions[j - 1];
+			t->partitions[j - 1] = tmp;
+		}
+	return t;
+nomem:
+	tern_topic_info_destroy(t);
+	return NULL;
+}
+
+/* Takes one partition's answer from its leader. */
+static void take_live(tern_partition_info_t *p, const proto_describe_partitions_partition_t *r)
+{
+	int32_t *isr;
+
+	if (r->error_code) {
+		p->offsets_err = (tern_err_t)r->error_code;
+		return;
+	}
+	isr = calloc(r->isr_count > 0 ? (size_t)r->isr_count : 1, sizeof(*isr));
+	if (!isr) {
+		p->offsets_err = TERN_ERR__NOMEM;
+		return;
+	}
+	if (r->isr_count > 0)
+		memcpy(isr, r->isr, (size_t)r->isr_count * sizeof(*isr));
+	free(p->isr);
+	p->isr = isr;
+	p->nisr = r->isr_count > 0 ? (size_t)r->isr_count : 0;
+	p->leader_epoch = r->leader_epoch;
+	p->log_start_offset = r->log_start_offset;
+	p->high_watermark = r->high_watermark;
+	p->log_end_offset = r->log_end_offset;
+	p->mode = r->mode >= TERN_MODE_OFFLINE && r->mode <= TERN_MODE_TARGET
+		      ? (tern_partition_mode_t)r->mode
+		      : TERN_MODE_OFFLINE;
+	for (size_t k = 0; k < p->nreplicas; k++) {
+		tern_replica_state_t *rs = &p->replica_states[k];
+
+		for (int32_t j = 0; j < r->replicas_count; j++) {
+			if (r->replicas[j].broker_id != rs->id)
+				continue;
+			rs->log_end_offset = r->replicas[j].log_end_offset;
+			rs->lag = r->replicas[j].lag;
+			rs->caught_up_ms_ago = r->replicas[j].caught_up_ms_ago;
+		}
+	}
+	p->offsets_err = TERN_OK;
+	p->live = true;
+}
+
+/* Asks leader for the live state of the partitions of topics[0..n) it
+ * leads (DescribePartitions). Returns the error of the request as a whole
+ * (the broker's bare error code for an API it does not speak): its
+ * partitions are then left as they were. */
+static tern_err_t describe_live(tern_admin_t *a, tern_topic_info_t **topics, size_t n,
+				int32_t leader)
+{
+	proto_describe_partitions_topic_t *rt = NULL;
+	int32_t *ids = NULL;
+	proto_describe_partitions_req_t m = {0};
+	proto_describe_partitions_resp_t r;
+	admin_resp_t resp;
+	proto_reader_t body;
+	proto_buf_t b;
+	size_t nids = 0, used = 0;
+	char why[256];
+	tern_err_t err;
+
+	for (size_t i = 0; i < n; i++)
+		nids += topics[i]->npartitions;
+	rt = calloc(n + 1, sizeof(*rt));
+	ids = calloc(nids + 1, sizeof(*ids));
+	if (!rt || !ids) {
+		err = TERN_ERR__NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		proto_describe_partitions_topic_t *x = &rt[m.topics_count];
+
+		x->name = proto_str(topics[i]->name);
+		x->partitions = ids + used;
+		for (size_t k = 0; k < topics[i]->npartitions; k++)
+			if (topics[i]->partitions[k].leader == leader)
+				ids[used + (size_t)x->partitions_count++] =
+				    topics[i]->partitions[k].partition;
+		used += (size_t)x->partitions_count;
+		if (x->partitions_count)
+			m.topics_count++;
+	}
+	m.topics = rt;
+	req_begin(a, &b, PROTO_API_DESCRIBE_PARTITIONS, 0);
+	proto_describe_partitions_req_encode(&b, 0, &m);
+	err = call_broker(a, leader, &b, PROTO_API_DESCRIBE_PARTITIONS, 0, &resp, why, sizeof(why));
+	if (err)
+		goto out;
+	body = resp.r;
+	err = proto_describe_partitions_resp_decode(&resp.r, 0, &r);
+	if (err) {
+		/* A broker answers a key it does not speak with the INT16
+		 * error alone (docs/broker.md, "Requests"). */
+		int16_t code = proto_rd_left(&body) == 2 ? proto_rd_i16(&body) : 0;
+
+		err = code ? (tern_err_t)code : err;
+		resp_free(&resp);
+		goto out;
+	}
+	err = (tern_err_t)r.error_code;
+	for (int32_t i = 0; !err && i < r.topics_count; i++) {
+		const proto_describe_partitions_topic_result_t *tr = &r.topics[i];
+
+		for (size_t j = 0; j < n; j++) {
+			if (!proto_str_eq(tr->name, topics[j]->name))
+				continue;
+			for (int32_t k = 0; k < tr->partitions_count; k++)
+				for (size_t x = 0; x < topics[j]->npartitions; x++)
+					if (topics[j]->partitions[x].partition ==
+						tr->partitions[k].partition_index &&
+					    topics[j]->partitions[x].leader == leader)
+						take_live(&topics[j]->partitions[x],
+							  &tr->partitions[k]);
+		}
+	}
+	resp_free(&resp);
+out:
+	free(rt);
+	free(ids);
+	return err;
+}
+
+/* Fills the offsets, states and modes of topics[0..n) (built from
+ * Metadata): DescribePartitions at each leader, ListOffsets where a leader
+ * does not answer it; then min.insync.replicas and the computed mode of
+ * partitions no leader described. */
+static void describe_offsets(tern_admin_t *a, tern_topic_info_t **topics, size_t n)
+{
+	int32_t *done = NULL;
+	size_t ndone = 0, total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += topics[i]->npartitions;
+	done = calloc(total + 1, sizeof(*done));
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < topics[i]->npartitions; k++) {
+			int32_t leader = topics[i]->partitions[k].leader;
+			bool seen = false;
+
+			if (leader < 0) {
+				topics[i]->partitions[k].offsets_err =
+				    TERN_ERR_LEADER_NOT_AVAILABLE;
+				continue;
+			}
+			for (size_t j = 0; done && j < ndone; j++)
+				seen |= done[j] == leader;
+			if (seen)
+				continue;
+			if (done)
+				done[ndone++] = leader;
+			if (describe_live(a, topics, n, leader) == TERN_OK)
+				continue;
+			/* An older broker, or none there: what ListOffsets says. */
+			for (size_t j = 0; j < n; j++) {
+				bool leads = false;
+
+				for (size_t x = 0; x < topics[j]->npartitions; x++)
+					leads |= topics[j]->partitions[x].leader == leader;
+				if (!leads)
+					continue;
+				list_offsets(a, topics[j], leader, -2, false);
+				list_offsets(a, topics[j], leader, -1, false);
+				list_offsets(a, topics[j], leader, -1, true);
+			}
+		}
+	}
+	free(done);
+	for (size_t i = 0; i < n; i++) {
+		tern_topic_info_t *t = topics[i];
+
+		t->min_insync_replicas = topic_min_insync(a, t->name);
+		for (size_t k = 0; k < t->npartitions; k++)
+			if (!t->partitions[k].live)
+				t->partitions[k].mode =
+				    partition_mode(&t->partitions[k], t->min_insync_replicas);
+	}
+}
+
 tern_err_t tern_admin_describe_topic(tern_admin_t *a, const char *name, tern_topic_info_t **out,
 				     char *errstr, size_t errlen)
 {
@@ -824,72 +1052,68 @@ tern_err_t tern_admin_describe_topic(tern_admin_t *a, const char *name, tern_top
 		resp_free(&resp);
 		return err;
 	}
-	t = calloc(1, sizeof(*t));
-	if (!t || !(t->name = strdup(name)) ||
-	    !(t->partitions = calloc((size_t)mt->partitions_count + 1, sizeof(*t->partitions))))
-		goto nomem;
-	t->internal = mt->is_internal;
-	for (int32_t i = 0; i < mt->partitions_count; i++) {
-		const proto_metadata_partition_t *mp = &mt->partitions[i];
-		tern_partition_info_t *p = &t->partitions[t->npartitions++];
+	t = topic_from_metadata(mt);
+	resp_free(&resp);
+	if (!t) {
+		seterr(errstr, errlen, "out of memory");
+		return TERN_ERR__NOMEM;
+	}
+	describe_offsets(a, &t, 1);
+	*out = t;
+	return TERN_OK;
+}
 
-		p->partition = mp->partition_index;
-		p->err = (tern_err_t)mp->error_code;
-		p->leader = mp->leader_id;
-		p->leader_epoch = mp->leader_epoch;
-		p->log_start_offset = -1;
-		p->high_watermark = -1;
-		p->replicas = dup_ids(mp->replica_nodes, mp->replica_nodes_count, &p->nreplicas);
-		p->isr = dup_ids(mp->isr_nodes, mp->isr_nodes_count, &p->nisr);
-		p->offline_replicas = dup_ids(mp->offline_replicas, mp->offline_replicas_count,
-					      &p->noffline_replicas);
-		p->replica_states = calloc(p->nreplicas + 1, sizeof(*p->replica_states));
-		if (!p->replicas || !p->isr || !p->offline_replicas || !p->replica_states)
+static int cmp_info(const void *x, const void *y)
+{
+	return strcmp((*(tern_topic_info_t *const *)x)->name,
+		      (*(tern_topic_info_t *const *)y)->name);
+}
+
+tern_err_t tern_admin_describe_topics(tern_admin_t *a, tern_topic_info_list_t **out, char *errstr,
+				      size_t errlen)
+{
+	proto_metadata_resp_t md;
+	tern_topic_info_list_t *l = NULL;
+	admin_resp_t resp;
+	tern_err_t err;
+
+	if (!a || !out) {
+		seterr(errstr, errlen, "tern_admin_describe_topics: bad argument");
+		return TERN_ERR__INVALID_ARG;
+	}
+	err = metadata_all(a, &resp, &md, errstr, errlen);
+	if (err)
+		return err;
+	l = calloc(1, sizeof(*l));
+	if (!l || !(l->topics = calloc((size_t)md.topics_count + 1, sizeof(*l->topics))))
+		goto nomem;
+	for (int32_t i = 0; i < md.topics_count; i++) {
+		if (md.topics[i].error_code)
+			continue;
+		if (!(l->topics[l->n] = topic_from_metadata(&md.topics[i])))
 			goto nomem;
-		for (size_t k = 0; k < p->nreplicas; k++) {
-			p->replica_states[k].id = p->replicas[k];
-			p->replica_states[k].log_end_offset = -1;
-			p->replica_states[k].lag = -1;
-		}
+		l->n++;
 	}
 	resp_free(&resp);
-
-	/* Partitions by number; then the offsets, one request per leader and
-	 * timestamp. */
-	for (size_t i = 1; i < t->npartitions; i++)
-		for (size_t j = i;
-		     j > 0 && t->partitions[j - 1].partition > t->partitions[j].partition; j--) {
-			tern_partition_info_t tmp = t->partitions[j];
-
-			t->partitions[j] = t->partitions[j - 1];
-			t->partitions[j - 1] = tmp;
-		}
-	for (size_t i = 0; i < t->npartitions; i++) {
-		int32_t leader = t->partitions[i].leader;
-		bool seen = false;
-
-		if (leader < 0) {
-			t->partitions[i].offsets_err = TERN_ERR_LEADER_NOT_AVAILABLE;
-			continue;
-		}
-		for (size_t j = 0; j < i; j++)
-			seen |= t->partitions[j].leader == leader;
-		if (seen)
-			continue;
-		list_offsets(a, t, leader, -2, false);
-		list_offsets(a, t, leader, -1, false);
-		list_offsets(a, t, leader, -1, true);
-	}
-	t->min_insync_replicas = topic_min_insync(a, name);
-	for (size_t i = 0; i < t->npartitions; i++)
-		t->partitions[i].mode = partition_mode(&t->partitions[i], t->min_insync_replicas);
-	*out = t;
+	qsort(l->topics, l->n, sizeof(*l->topics), cmp_info);
+	describe_offsets(a, l->topics, l->n);
+	*out = l;
 	return TERN_OK;
 nomem:
 	resp_free(&resp);
-	tern_topic_info_destroy(t);
+	tern_topic_info_list_destroy(l);
 	seterr(errstr, errlen, "out of memory");
 	return TERN_ERR__NOMEM;
+}
+
+void tern_topic_info_list_destroy(tern_topic_info_list_t *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		tern_topic_info_destroy(l->topics[i]);
+	free(l->topics);
+	free(l);
 }
 
 void tern_topic_info_destroy(tern_topic_info_t *t)
@@ -1177,4 +1401,255 @@ void tern_cluster_info_destroy(tern_cluster_info_t *c)
 	free(c->brokers);
 	free(c->cluster_id);
 	free(c);
+}
+
+static int cmp_cluster_broker(const void *x, const void *y)
+{
+	int32_t a = ((const tern_cluster_broker_t *)x)->id,
+		b = ((const tern_cluster_broker_t *)y)->id;
+
+	return (a > b) - (a < b);
+}
+
+tern_err_t tern_admin_describe_cluster(tern_admin_t *a, tern_cluster_description_t **out,
+				       char *errstr, size_t errlen)
+{
+	proto_describe_cluster_req_t m = {0};
+	proto_describe_cluster_resp_t r;
+	proto_metadata_resp_t md;
+	tern_cluster_description_t *c = NULL;
+	admin_resp_t resp;
+	proto_reader_t body;
+	proto_buf_t b;
+	tern_err_t err;
+
+	if (!a || !out) {
+		seterr(errstr, errlen, "tern_admin_describe_cluster: bad argument");
+		return TERN_ERR__INVALID_ARG;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto nomem;
+	/* The cluster id comes with Metadata. */
+	err = metadata(a, NULL, &resp, &md, errstr, errlen);
+	if (err)
+		goto fail;
+	if (md.cluster_id.len >= 0 && !(c->cluster_id = dupview(md.cluster_id))) {
+		resp_free(&resp);
+		goto nomem;
+	}
+	resp_free(&resp);
+	req_begin(a, &b, PROTO_API_DESCRIBE_CLUSTER, 0);
+	proto_describe_cluster_req_encode(&b, 0, &m);
+	err = call_any(a, &b, PROTO_API_DESCRIBE_CLUSTER, 0, &resp, errstr, errlen);
+	if (err)
+		goto fail;
+	body = resp.r;
+	err = proto_describe_cluster_resp_decode(&resp.r, 0, &r);
+	if (err) {
+		int16_t code = proto_rd_left(&body) == 2 ? proto_rd_i16(&body) : 0;
+
+		if (code) {
+			resp_free(&resp);
+			err = (tern_err_t)code;
+			seterr(errstr, errlen,
+			       "the broker does not answer DescribeCluster: %s (%s)",
+			       tern_strerror(err), tern_err_name(err));
+			goto fail;
+		}
+		bad_body(&resp, err, PROTO_API_DESCRIBE_CLUSTER, errstr, errlen);
+		goto fail;
+	}
+	err = result(r.error_code, PROTO_NULL_STR, "cannot describe the cluster", errstr, errlen);
+	if (err) {
+		resp_free(&resp);
+		goto fail;
+	}
+	c->controller_id = r.controller_id;
+	c->brokers = calloc((size_t)r.brokers_count + 1, sizeof(*c->brokers));
+	c->offline = calloc((size_t)r.partitions_offline_count + 1, sizeof(*c->offline));
+	if (!c->brokers || !c->offline) {
+		resp_free(&resp);
+		goto nomem;
+	}
+	for (int32_t i = 0; i < r.brokers_count; i++) {
+		tern_cluster_broker_t *d = &c->brokers[c->nbrokers];
+
+		d->id = r.brokers[i].broker_id;
+		d->port = r.brokers[i].port;
+		d->alive = r.brokers[i].alive;
+		d->shutting_down = r.brokers[i].shutting_down;
+		d->epoch = r.brokers[i].broker_epoch;
+		if (!(d->host = dupview(r.brokers[i].host))) {
+			resp_free(&resp);
+			goto nomem;
+		}
+		c->nbrokers++;
+	}
+	for (int32_t i = 0; i < r.partitions_offline_count; i++) {
+		tern_partition_ref_t *d = &c->offline[c->noffline];
+
+		d->partition = r.partitions_offline[i].partition;
+		if (!(d->topic = dupview(r.partitions_offline[i].topic))) {
+			resp_free(&resp);
+			goto nomem;
+		}
+		c->noffline++;
+	}
+	resp_free(&resp);
+	qsort(c->brokers, c->nbrokers, sizeof(*c->brokers), cmp_cluster_broker);
+	*out = c;
+	return TERN_OK;
+nomem:
+	seterr(errstr, errlen, "out of memory");
+	err = TERN_ERR__NOMEM;
+fail:
+	tern_cluster_description_destroy(c);
+	return err;
+}
+
+void tern_cluster_description_destroy(tern_cluster_description_t *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nbrokers; i++)
+		free(c->brokers[i].host);
+	for (size_t i = 0; i < c->noffline; i++)
+		free(c->offline[i].topic);
+	free(c->brokers);
+	free(c->offline);
+	free(c->cluster_id);
+	free(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Leader elections                                                           */
+
+tern_err_t tern_admin_elect_leaders(tern_admin_t *a, tern_election_type_t type,
+				    const tern_topic_partition_t *partitions, size_t n,
+				    tern_election_results_t **out, char *errstr, size_t errlen)
+{
+	proto_topic_partition_ids_t *tp = NULL;
+	int32_t *ids = NULL;
+	proto_elect_leaders_req_t m = {.election_type = (int8_t)type, .topic_partitions_count = -1};
+	proto_elect_leaders_resp_t r;
+	tern_election_results_t *res = NULL;
+	admin_resp_t resp;
+	proto_buf_t b;
+	size_t total = 0;
+	tern_err_t err;
+
+	if (!a || !out || (partitions && (n == 0 || n > INT32_MAX)) ||
+	    (type != TERN_ELECTION_PREFERRED && type != TERN_ELECTION_UNCLEAN)) {
+		seterr(errstr, errlen, "tern_admin_elect_leaders: bad argument");
+		return TERN_ERR__INVALID_ARG;
+	}
+	if (partitions) {
+		/* One element per topic, its partitions in the order given. */
+		tp = calloc(n, sizeof(*tp));
+		ids = calloc(n, sizeof(*ids));
+		if (!tp || !ids)
+			goto nomem;
+		m.topic_partitions_count = 0;
+		for (size_t i = 0; i < n; i++) {
+			int32_t k;
+
+			if (!partitions[i].topic) {
+				free(tp);
+				free(ids);
+				seterr(errstr, errlen,
+				       "tern_admin_elect_leaders: partition %zu has no topic",
+				       i + 1);
+				return TERN_ERR__INVALID_ARG;
+			}
+			for (k = 0; k < m.topic_partitions_count; k++)
+				if (proto_str_eq(tp[k].topic, partitions[i].topic))
+					break;
+			if (k == m.topic_partitions_count) {
+				tp[k].topic = proto_str(partitions[i].topic);
+				m.topic_partitions_count++;
+			}
+		}
+		/* ids grouped by topic, in the order the topics came. */
+		for (int32_t k = 0; k < m.topic_partitions_count; k++) {
+			tp[k].partitions = ids + total;
+			for (size_t i = 0; i < n; i++)
+				if (proto_str_eq(tp[k].topic, partitions[i].topic))
+					ids[total + (size_t)tp[k].partitions_count++] =
+					    partitions[i].partition;
+			total += (size_t)tp[k].partitions_count;
+		}
+		m.topic_partitions = tp;
+	}
+	m.timeout_ms = a->topts.request_timeout_ms;
+	req_begin(a, &b, PROTO_API_ELECT_LEADERS, ADMIN_ELECT_VERSION);
+	proto_elect_leaders_req_encode(&b, ADMIN_ELECT_VERSION, &m);
+	free(tp);
+	free(ids);
+	tp = NULL;
+	ids = NULL;
+	err = call_controller(a, &b, PROTO_API_ELECT_LEADERS, ADMIN_ELECT_VERSION, &resp, errstr,
+			      errlen);
+	if (err)
+		return err;
+	err = proto_elect_leaders_resp_decode(&resp.r, ADMIN_ELECT_VERSION, &r);
+	if (err)
+		return bad_body(&resp, err, PROTO_API_ELECT_LEADERS, errstr, errlen);
+	err = result(r.error_code, PROTO_NULL_STR, "the controller refused the election", errstr,
+		     errlen);
+	if (err) {
+		resp_free(&resp);
+		return err;
+	}
+	total = 0;
+	for (int32_t i = 0; i < r.replica_election_results_count; i++)
+		if (r.replica_election_results[i].partition_results_count > 0)
+			total += (size_t)r.replica_election_results[i].partition_results_count;
+	res = calloc(1, sizeof(*res));
+	if (!res || !(res->results = calloc(total + 1, sizeof(*res->results)))) {
+		resp_free(&resp);
+		goto nomem;
+	}
+	for (int32_t i = 0; i < r.replica_election_results_count; i++) {
+		const proto_elect_leaders_topic_result_t *tr = &r.replica_election_results[i];
+
+		for (int32_t j = 0; j < tr->partition_results_count; j++) {
+			const proto_elect_leaders_partition_result_t *pr =
+			    &tr->partition_results[j];
+			tern_election_result_t *d = &res->results[res->n];
+
+			d->partition = pr->partition_id;
+			d->err = (tern_err_t)pr->error_code;
+			d->topic = dupview(tr->topic);
+			d->message = pr->error_message.len > 0 ? dupview(pr->error_message) : NULL;
+			if (!d->topic || (pr->error_message.len > 0 && !d->message)) {
+				free(d->topic);
+				free(d->message);
+				resp_free(&resp);
+				goto nomem;
+			}
+			res->n++;
+		}
+	}
+	resp_free(&resp);
+	*out = res;
+	return TERN_OK;
+nomem:
+	free(tp);
+	free(ids);
+	tern_election_results_destroy(res);
+	seterr(errstr, errlen, "out of memory");
+	return TERN_ERR__NOMEM;
+}
+
+void tern_election_results_destroy(tern_election_results_t *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->results[i].topic);
+		free(r->results[i].message);
+	}
+	free(r->results);
+	free(r);
 }

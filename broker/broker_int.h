@@ -465,6 +465,10 @@ void bk_handle_describe_configs(bk_req_t *q);
 void bk_handle_alter_configs(bk_req_t *q);
 void bk_handle_incremental_alter_configs(bk_req_t *q);
 void bk_handle_elect_leaders(bk_req_t *q);
+/* DescribePartitions and DescribeCluster (describe.c): live state of the
+ * partitions led here, and the cluster as this broker's image says. */
+void bk_handle_describe_partitions(bk_req_t *q);
+void bk_handle_describe_cluster(bk_req_t *q);
 /* Answers a request addressed to the controller in this process. */
 void bk_serve_controller(bk_req_t *q);
 /* Produce and Fetch may keep q's arena: they set q->arena to NULL then. */

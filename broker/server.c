@@ -345,6 +345,12 @@ static void dispatch(bk_req_t *q)
 	case PROTO_API_OFFSET_FOR_LEADER_EPOCH:
 		bk_handle_offset_for_leader_epoch(q);
 		break;
+	case PROTO_API_DESCRIBE_PARTITIONS:
+		bk_handle_describe_partitions(q);
+		break;
+	case PROTO_API_DESCRIBE_CLUSTER:
+		bk_handle_describe_cluster(q);
+		break;
 	default:
 		if (ctl_handles(q->hdr.api_key) && bk_ctl_is_local(q->b)) {
 			/* A broker elsewhere asks the controller in this process. */

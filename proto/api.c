@@ -27,6 +27,8 @@ static const proto_api_info_t apis[] = {
     {PROTO_API_ALTER_PARTITION, 0, 0, PROTO_NEVER_FLEXIBLE, "AlterPartition"},
     {PROTO_API_ALLOCATE_PRODUCER_IDS, 0, 0, PROTO_NEVER_FLEXIBLE, "AllocateProducerIds"},
     {PROTO_API_REPLICA_HEALTH, 0, 0, PROTO_NEVER_FLEXIBLE, "ReplicaHealth"},
+    {PROTO_API_DESCRIBE_PARTITIONS, 0, 0, PROTO_NEVER_FLEXIBLE, "DescribePartitions"},
+    {PROTO_API_DESCRIBE_CLUSTER, 0, 0, PROTO_NEVER_FLEXIBLE, "DescribeCluster"},
 };
 
 const proto_api_info_t *proto_api_table(size_t *count)

@@ -27,12 +27,15 @@ typedef enum proto_api_key {
 	PROTO_API_ALTER_CONFIGS = 33,
 	PROTO_API_ELECT_LEADERS = 43,
 	PROTO_API_INCREMENTAL_ALTER_CONFIGS = 44,
-	/* Tern's own inter-broker keys (KAFKA-REFERENCE.md §5, msg_cluster.h) */
+	/* Tern's own keys (KAFKA-REFERENCE.md §5, msg_cluster.h): inter-broker
+	 * messages, then the admin clients' views of live state */
 	PROTO_API_BROKER_REGISTRATION = 1000,
 	PROTO_API_BROKER_HEARTBEAT = 1001,
 	PROTO_API_ALTER_PARTITION = 1002,
 	PROTO_API_ALLOCATE_PRODUCER_IDS = 1003,
 	PROTO_API_REPLICA_HEALTH = 1004,
+	PROTO_API_DESCRIBE_PARTITIONS = 1005,
+	PROTO_API_DESCRIBE_CLUSTER = 1006,
 } proto_api_key_t;
 
 /* first_flexible of an API with no flexible version: only INT16_MAX itself

@@ -1,9 +1,10 @@
 /* proto/msg_cluster.h: request and response bodies of the inter-broker
  * control messages, Tern's own API keys from 1000 up (KAFKA-REFERENCE.md
  * §5): BrokerRegistration, BrokerHeartbeat, AlterPartition,
- * AllocateProducerIds and ReplicaHealth. Brokers send all five to the
- * controller; docs/protocol.md, "Inter-broker messages", says what each is
- * for.
+ * AllocateProducerIds and ReplicaHealth, which brokers send to the
+ * controller, and DescribePartitions and DescribeCluster, which admin
+ * clients send to brokers; docs/protocol.md, "Inter-broker messages", says
+ * what each is for.
  *
  * Every one has version 0 only, never flexible: INT16, INT32, INT64,
  * STRING and NULLABLE_STRING with int16 lengths, ARRAY with an int32 count
@@ -298,5 +299,117 @@ tern_err_t proto_replica_health_resp_decode(proto_reader_t *r, int16_t version,
 					    proto_replica_health_resp_t *out);
 void proto_replica_health_resp_encode(proto_buf_t *b, int16_t version,
 				      const proto_replica_health_resp_t *m);
+
+/* ------------------------------------------------------------------------ */
+/* DescribePartitions (key 1005), version 0                                   */
+
+/* An admin client asks a partition's leader for the live state of the
+ * partitions it leads: what the leader's state machine (isr_partition_t)
+ * knows and Metadata does not carry: the HWM, every replica's LEO and lag,
+ * the mode. */
+
+/* A topic and the partitions asked for; partitions null (count -1): every
+ * partition of the topic this broker leads. */
+typedef struct proto_describe_partitions_topic {
+	proto_str_t name;
+	const int32_t *partitions; /* nullable */
+	int32_t partitions_count;
+} proto_describe_partitions_topic_t;
+
+/* topics null (count -1): every partition this broker leads. */
+typedef struct proto_describe_partitions_req {
+	const proto_describe_partitions_topic_t *topics; /* nullable */
+	int32_t topics_count;
+} proto_describe_partitions_req_t;
+
+/* One replica as the leader sees it; -1 where it does not know. */
+typedef struct proto_describe_partitions_replica {
+	int32_t broker_id;
+	int64_t log_end_offset;	  /* its acknowledged LEO (the leader's own: its LEO) */
+	int64_t lag;		  /* offsets behind the leader's acknowledged LEO */
+	int64_t caught_up_ms_ago; /* since it was last caught up; -1 never */
+} proto_describe_partitions_replica_t;
+
+/* The error is NOT_LEADER_OR_FOLLOWER for a partition this broker does not
+ * lead, UNKNOWN_TOPIC_OR_PARTITION for one that does not exist; the other
+ * fields are then -1, null or empty. */
+typedef struct proto_describe_partitions_partition {
+	int32_t partition_index;
+	int16_t error_code;
+	int32_t leader_id;
+	int32_t leader_epoch;
+	const int32_t *isr;
+	int32_t isr_count;
+	int64_t log_start_offset;
+	int64_t high_watermark;
+	int64_t log_end_offset;
+	int8_t mode; /* isr_mode_t: 0 offline .. 4 target */
+	const proto_describe_partitions_replica_t *replicas;
+	int32_t replicas_count;
+} proto_describe_partitions_partition_t;
+
+typedef struct proto_describe_partitions_topic_result {
+	proto_str_t name;
+	const proto_describe_partitions_partition_t *partitions;
+	int32_t partitions_count;
+} proto_describe_partitions_topic_result_t;
+
+typedef struct proto_describe_partitions_resp {
+	int16_t error_code;
+	const proto_describe_partitions_topic_result_t *topics;
+	int32_t topics_count;
+} proto_describe_partitions_resp_t;
+
+tern_err_t proto_describe_partitions_req_decode(proto_reader_t *r, int16_t version,
+						proto_describe_partitions_req_t *out);
+void proto_describe_partitions_req_encode(proto_buf_t *b, int16_t version,
+					  const proto_describe_partitions_req_t *m);
+tern_err_t proto_describe_partitions_resp_decode(proto_reader_t *r, int16_t version,
+						 proto_describe_partitions_resp_t *out);
+void proto_describe_partitions_resp_encode(proto_buf_t *b, int16_t version,
+					   const proto_describe_partitions_resp_t *m);
+
+/* ------------------------------------------------------------------------ */
+/* DescribeCluster (key 1006), version 0                                      */
+
+/* An admin client asks any broker for the cluster as its latest image
+ * says: every broker the controller knows, alive or not, the controller's
+ * id and the partitions without a leader. The request has an empty body:
+ * the decoder reads nothing, the encoder writes nothing. */
+typedef struct proto_describe_cluster_req {
+	char unused; /* C has no empty structs */
+} proto_describe_cluster_req_t;
+
+typedef struct proto_describe_cluster_broker {
+	int32_t broker_id;
+	proto_str_t host;
+	int32_t port;
+	bool alive; /* registered, and its session is live */
+	bool shutting_down;
+	int64_t broker_epoch;
+} proto_describe_cluster_broker_t;
+
+typedef struct proto_describe_cluster_partition {
+	proto_str_t topic;
+	int32_t partition;
+} proto_describe_cluster_partition_t;
+
+typedef struct proto_describe_cluster_resp {
+	int16_t error_code;
+	int32_t controller_id; /* -1: none known */
+	const proto_describe_cluster_broker_t *brokers;
+	int32_t brokers_count;
+	const proto_describe_cluster_partition_t *partitions_offline;
+	int32_t partitions_offline_count;
+} proto_describe_cluster_resp_t;
+
+tern_err_t proto_describe_cluster_req_decode(proto_reader_t *r, int16_t version,
+					     proto_describe_cluster_req_t *out);
+void proto_describe_cluster_req_encode(proto_buf_t *b, int16_t version,
+				       const proto_describe_cluster_req_t *m);
+tern_err_t proto_describe_cluster_resp_decode(proto_reader_t *r, int16_t version,
+					      proto_describe_cluster_resp_t *out);
+void proto_describe_cluster_resp_encode(proto_buf_t *b, int16_t version,
+					const proto_describe_cluster_resp_t *m);
 
 #endif

@@ -99,5 +99,6 @@ extern const cli_command_t cli_produce_command;
 extern const cli_command_t cli_consume_command;
 extern const cli_command_t cli_cluster_command;
 extern const cli_command_t cli_dump_log_command;
+extern const cli_command_t cli_elect_command;
 
 #endif

@@ -1,5 +1,6 @@
-/* tools/cli_cluster.c: `tern cluster status`: the brokers of the cluster
- * (id, address, whether each answers) and the controller. */
+/* tools/cli_cluster.c: `tern cluster status`: every broker of the cluster
+ * (id, address, alive or dead), the controller and the offline
+ * partitions. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,28 @@
 static const char status_usage[] =
     "usage: tern cluster status [--format text|json]\n"
     "\n"
-    "Prints the cluster id, the controller and every broker registered with it:\n"
-    "its id, its address and whether it answers now. The json form is\n"
-    "  {\"cluster_id\", \"controller\", \"brokers\": [{\"id\", \"address\", \"alive\"}...]}\n"
+    "Prints the cluster id, the controller and every broker the controller knows,\n"
+    "dead ones included: its id, its address, whether it is alive (registered, its\n"
+    "session with the controller live), shutting down, and its broker epoch; then\n"
+    "the partitions without a leader. The json form is\n"
+    "  {\"cluster_id\", \"controller\", \"brokers\": [{\"id\", \"address\", \"alive\",\n"
+    "   \"shutting_down\", \"broker_epoch\"}...], \"offline_partitions\": [{\"topic\",\n"
+    "   \"partition\"}...]}\n"
+    "A broker too old to describe the cluster lists only the live brokers, alive\n"
+    "meaning that each answered this command (shutting_down, broker_epoch and\n"
+    "offline_partitions are then null).\n"
     "Exits 0 when a broker answered, 1 when none did (within 5 s).\n"
     "\n"
     "Options:\n"
     "      --format text|json        output format (default text)\n" CLI_BOOTSTRAP_HELP;
+
+static void put_id_or_null(int32_t id)
+{
+	if (id >= 0)
+		printf("%" PRId32, id);
+	else
+		fputs("null", stdout);
+}
 
 static void put_json(const tern_cluster_info_t *c)
 {
@@ -27,10 +43,7 @@ static void put_json(const tern_cluster_info_t *c)
 	else
 		fputs("null", stdout);
 	fputs(",\"controller\":", stdout);
-	if (c->controller_id >= 0)
-		printf("%" PRId32, c->controller_id);
-	else
-		fputs("null", stdout);
+	put_id_or_null(c->controller_id);
 	fputs(",\"brokers\":[", stdout);
 	for (size_t i = 0; i < c->nbrokers; i++) {
 		const tern_broker_info_t *b = &c->brokers[i];
@@ -39,9 +52,10 @@ static void put_json(const tern_cluster_info_t *c)
 		snprintf(addr, sizeof addr, "tcp://%s:%" PRId32, b->host, b->port);
 		printf("%s{\"id\":%" PRId32 ",\"address\":", i ? "," : "", b->id);
 		cli_put_json_str(stdout, addr);
-		printf(",\"alive\":%s}", b->alive ? "true" : "false");
+		printf(",\"alive\":%s,\"shutting_down\":null,\"broker_epoch\":null}",
+		       b->alive ? "true" : "false");
 	}
-	fputs("]}\n", stdout);
+	fputs("],\"offline_partitions\":null}\n", stdout);
 }
 
 static void put_text(const tern_cluster_info_t *c)
@@ -60,6 +74,57 @@ static void put_text(const tern_cluster_info_t *c)
 	}
 }
 
+/* The same from DescribeCluster. */
+static void put_desc_json(const tern_cluster_description_t *c)
+{
+	fputs("{\"cluster_id\":", stdout);
+	if (c->cluster_id)
+		cli_put_json_str(stdout, c->cluster_id);
+	else
+		fputs("null", stdout);
+	fputs(",\"controller\":", stdout);
+	put_id_or_null(c->controller_id);
+	fputs(",\"brokers\":[", stdout);
+	for (size_t i = 0; i < c->nbrokers; i++) {
+		const tern_cluster_broker_t *b = &c->brokers[i];
+		char addr[320];
+
+		snprintf(addr, sizeof addr, "tcp://%s:%" PRId32, b->host, b->port);
+		printf("%s{\"id\":%" PRId32 ",\"address\":", i ? "," : "", b->id);
+		cli_put_json_str(stdout, addr);
+		printf(",\"alive\":%s,\"shutting_down\":%s,\"broker_epoch\":%" PRId64 "}",
+		       b->alive ? "true" : "false", b->shutting_down ? "true" : "false", b->epoch);
+	}
+	fputs("],\"offline_partitions\":[", stdout);
+	for (size_t i = 0; i < c->noffline; i++) {
+		fputs(i ? ",{\"topic\":" : "{\"topic\":", stdout);
+		cli_put_json_str(stdout, c->offline[i].topic);
+		printf(",\"partition\":%" PRId32 "}", c->offline[i].partition);
+	}
+	fputs("]}\n", stdout);
+}
+
+static void put_desc_text(const tern_cluster_description_t *c)
+{
+	printf("Cluster: %s\n", c->cluster_id ? c->cluster_id : "-");
+	if (c->controller_id >= 0)
+		printf("Controller: %" PRId32 "\n", c->controller_id);
+	else
+		printf("Controller: none\n");
+	for (size_t i = 0; i < c->nbrokers; i++) {
+		const tern_cluster_broker_t *b = &c->brokers[i];
+
+		printf("Broker: %" PRId32 "\tAddress: tcp://%s:%" PRId32
+		       "\tAlive: %s\tShuttingDown: %s\tEpoch: %" PRId64 "%s\n",
+		       b->id, b->host, b->port, b->alive ? "yes" : "no",
+		       b->shutting_down ? "yes" : "no", b->epoch,
+		       b->id == c->controller_id ? "\tController: yes" : "");
+	}
+	printf("OfflinePartitions: %zu\n", c->noffline);
+	for (size_t i = 0; i < c->noffline; i++)
+		printf("\t%s %" PRId32 "\n", c->offline[i].topic, c->offline[i].partition);
+}
+
 static int status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -69,6 +134,7 @@ static int status(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *bootstrap = CLI_DEFAULT_BOOTSTRAP;
+	tern_cluster_description_t *d = NULL;
 	tern_cluster_info_t *c = NULL;
 	tern_admin_t *a;
 	bool json = false;
@@ -103,16 +169,25 @@ static int status(int argc, char **argv)
 	a = cli_admin_new(CMD, bootstrap, &ch);
 	if (!a)
 		return ch;
-	err = tern_admin_cluster_info(a, &c, why, sizeof why);
+	err = tern_admin_describe_cluster(a, &d, why, sizeof why);
+	if (err == TERN_ERR_UNSUPPORTED_VERSION) {
+		/* An older broker: the live brokers of Metadata, each probed. */
+		err = tern_admin_cluster_info(a, &c, why, sizeof why);
+	}
 	tern_admin_destroy(a);
 	if (err) {
 		cli_report(CMD, err, why, bootstrap);
 		return CLI_EXIT_FAIL;
 	}
-	if (json)
+	if (d && json)
+		put_desc_json(d);
+	else if (d)
+		put_desc_text(d);
+	else if (json)
 		put_json(c);
 	else
 		put_text(c);
+	tern_cluster_description_destroy(d);
 	tern_cluster_info_destroy(c);
 	return CLI_EXIT_OK;
 }

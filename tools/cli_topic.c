@@ -23,6 +23,8 @@ typedef struct opts {
 	size_t nconfigs;
 	tern_admin_alter_t *alters; /* alter: --config k=v and --delete-config k, in order */
 	size_t nalters;
+	/* list: the partition filters */
+	bool under_replicated, under_min_isr, offline;
 } opts_t;
 
 enum {
@@ -31,6 +33,9 @@ enum {
 	OPT_CONFIG,
 	OPT_DELETE_CONFIG,
 	OPT_FORMAT,
+	OPT_UNDER_REPLICATED,
+	OPT_UNDER_MIN_ISR,
+	OPT_OFFLINE,
 };
 
 static void opts_free(opts_t *o)
@@ -56,7 +61,7 @@ static bool split_kv(char *s, const char **k, const char **v)
  * argv[optind..argc). Returns -1 to go on, else the exit status (--help:
  * usage printed to stdout; an error: reported). */
 static int parse(const char *cmd, int argc, char **argv, const char *usage, bool has_format,
-		 bool has_create, bool has_alter, opts_t *o)
+		 bool has_create, bool has_alter, bool has_filters, opts_t *o)
 {
 	static const struct option longopts[] = {
 	    {"bootstrap", required_argument, NULL, 'b'},
@@ -66,6 +71,9 @@ static int parse(const char *cmd, int argc, char **argv, const char *usage, bool
 	    {"replication-factor", required_argument, NULL, OPT_RF},
 	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {"delete-config", required_argument, NULL, OPT_DELETE_CONFIG},
+	    {"under-replicated", no_argument, NULL, OPT_UNDER_REPLICATED},
+	    {"under-min-isr", no_argument, NULL, OPT_UNDER_MIN_ISR},
+	    {"offline", no_argument, NULL, OPT_OFFLINE},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *k, *v;
@@ -136,6 +144,15 @@ static int parse(const char *cmd, int argc, char **argv, const char *usage, bool
 			o->alters[o->nalters++] =
 			    (tern_admin_alter_t){TERN_ALTER_DELETE, optarg, NULL};
 			break;
+		case OPT_UNDER_REPLICATED:
+		case OPT_UNDER_MIN_ISR:
+		case OPT_OFFLINE:
+			if (!has_filters)
+				goto unknown;
+			o->under_replicated |= c == OPT_UNDER_REPLICATED;
+			o->under_min_isr |= c == OPT_UNDER_MIN_ISR;
+			o->offline |= c == OPT_OFFLINE;
+			break;
 		default:
 			return CLI_EXIT_USAGE;
 		}
@@ -185,7 +202,7 @@ static int run_create(const char *cmd, int argc, char **argv)
 	int rc;
 	tern_err_t err;
 
-	rc = parse(cmd, argc, argv, create_usage, false, true, false, &o);
+	rc = parse(cmd, argc, argv, create_usage, false, true, false, false, &o);
 	if (rc >= 0)
 		goto out;
 	rc = CLI_EXIT_USAGE;
@@ -214,14 +231,86 @@ out:
 /* list                                                                       */
 
 static const char list_usage[] =
-    "usage: tern topic list [--format text|json]\n"
+    "usage: tern topic list [--under-replicated] [--under-min-isr] [--offline]\n"
+    "                       [--format text|json]\n"
     "\n"
     "Lists the cluster's topics, internal ones (__consumer_offsets) included:\n"
     "text is one name per line; json is {\"topics\":[{\"topic\", \"partitions\",\n"
     "\"replication_factor\", \"internal\"}...]}.\n"
     "\n"
+    "With a filter it lists the partitions that match any filter given instead,\n"
+    "as their leaders report them: text is one 'TOPIC PARTITION' per line (no\n"
+    "line: none matches); json is {\"partitions\":[{\"topic\", \"partition\",\n"
+    "\"leader\", \"replicas\", \"isr\", \"mode\"}...]}.\n"
+    "\n"
     "Options:\n"
+    "      --under-replicated        partitions whose ISR is smaller than their replicas\n"
+    "      --under-min-isr           partitions whose ISR is smaller than min.insync.replicas\n"
+    "                                (at most the replicas): acks=all is refused there\n"
+    "      --offline                 partitions without a leader\n"
     "      --format text|json        output format (default text)\n" CLI_BOOTSTRAP_HELP;
+
+/* Whether p matches one of the filters of o. */
+static bool filter_match(const opts_t *o, const tern_topic_info_t *t,
+			 const tern_partition_info_t *p)
+{
+	int32_t min = t->min_insync_replicas < 1 ? 1 : t->min_insync_replicas;
+
+	if ((size_t)min > p->nreplicas)
+		min = (int32_t)p->nreplicas;
+	return (o->under_replicated && p->nisr < p->nreplicas) ||
+	       (o->under_min_isr && p->nisr < (size_t)min) || (o->offline && p->leader < 0);
+}
+
+static void put_ids(const int32_t *v, size_t n, const char *sep);
+
+/* `tern topic list` with filters: the matching partitions. */
+static int list_filtered(const char *cmd, tern_admin_t *a, const opts_t *o)
+{
+	tern_topic_info_list_t *l = NULL;
+	char why[1024];
+	bool first = true;
+	tern_err_t err;
+
+	err = tern_admin_describe_topics(a, &l, why, sizeof why);
+	if (err) {
+		cli_report(cmd, err, why, o->bootstrap);
+		return CLI_EXIT_FAIL;
+	}
+	if (o->json)
+		fputs("{\"partitions\":[", stdout);
+	for (size_t i = 0; i < l->n; i++) {
+		const tern_topic_info_t *t = l->topics[i];
+
+		for (size_t k = 0; k < t->npartitions; k++) {
+			const tern_partition_info_t *p = &t->partitions[k];
+
+			if (!filter_match(o, t, p))
+				continue;
+			if (!o->json) {
+				printf("%s %" PRId32 "\n", t->name, p->partition);
+				continue;
+			}
+			fputs(first ? "{\"topic\":" : ",{\"topic\":", stdout);
+			cli_put_json_str(stdout, t->name);
+			printf(",\"partition\":%" PRId32 ",\"leader\":", p->partition);
+			if (p->leader >= 0)
+				printf("%" PRId32, p->leader);
+			else
+				fputs("null", stdout);
+			fputs(",\"replicas\":[", stdout);
+			put_ids(p->replicas, p->nreplicas, ",");
+			fputs("],\"isr\":[", stdout);
+			put_ids(p->isr, p->nisr, ",");
+			printf("],\"mode\":\"%s\"}", tern_partition_mode_name(p->mode));
+			first = false;
+		}
+	}
+	if (o->json)
+		fputs("]}\n", stdout);
+	tern_topic_info_list_destroy(l);
+	return CLI_EXIT_OK;
+}
 
 static int run_list(const char *cmd, int argc, char **argv)
 {
@@ -232,7 +321,7 @@ static int run_list(const char *cmd, int argc, char **argv)
 	int rc;
 	tern_err_t err;
 
-	rc = parse(cmd, argc, argv, list_usage, true, false, false, &o);
+	rc = parse(cmd, argc, argv, list_usage, true, false, false, true, &o);
 	if (rc >= 0)
 		goto out;
 	if (argc > optind) {
@@ -243,6 +332,10 @@ static int run_list(const char *cmd, int argc, char **argv)
 	a = cli_admin_new(cmd, o.bootstrap, &rc);
 	if (!a)
 		goto out;
+	if (o.under_replicated || o.under_min_isr || o.offline) {
+		rc = list_filtered(cmd, a, &o);
+		goto out;
+	}
 	rc = CLI_EXIT_FAIL;
 	err = tern_admin_list_topics(a, &l, why, sizeof why);
 	if (err) {
@@ -278,16 +371,21 @@ out:
 static const char describe_usage[] =
     "usage: tern topic describe NAME [--format text|json]\n"
     "\n"
-    "Describes topic NAME: per partition its leader, leader epoch, replicas, ISR,\n"
-    "log start offset, high-water mark, mode (offline, floor, recovery, degraded,\n"
-    "target: docs/replication.md) and each replica's log end offset and lag.\n"
-    "The text form also lists the topic's config overrides. The json form is\n"
+    "Describes topic NAME as each partition's leader reports it: its leader,\n"
+    "leader epoch, replicas, ISR, log start offset, high-water mark, mode\n"
+    "(offline, floor, recovery, degraded, target: docs/replication.md) and each\n"
+    "replica's log end offset and lag. The text form also lists the topic's\n"
+    "config overrides. The json form is\n"
     "  {\"topic\": NAME, \"partitions\": [{\"partition\", \"leader\", \"leader_epoch\",\n"
     "   \"replicas\", \"isr\", \"log_start_offset\", \"high_watermark\", \"mode\",\n"
-    "   \"replica_states\": [{\"id\", \"log_end_offset\", \"lag\"}...]}...]}\n"
-    "where a value the brokers do not report is null. A replica's lag is the\n"
-    "leader's log end offset minus the replica's (0 for the leader); followers'\n"
-    "log end offsets are not reported yet, so theirs are null.\n"
+    "   \"replica_states\": [{\"id\", \"log_end_offset\", \"lag\", "
+    "\"caught_up_ms_ago\"}...]}...]}\n"
+    "where a value the brokers do not report is null. A replica's log end offset\n"
+    "is the offset of its latest fetch from the leader (null before its first in\n"
+    "this leader epoch), its lag the leader's log end offset minus it (0 for the\n"
+    "leader), caught_up_ms_ago the time since it last had everything the leader\n"
+    "had (null: never). A leader too old to report these gives its own log end\n"
+    "offset only, and the mode is then computed here (recovery never shows).\n"
     "\n"
     "Options:\n"
     "      --format text|json        output format (default text)\n" CLI_BOOTSTRAP_HELP;
@@ -334,6 +432,8 @@ static void describe_json(const tern_topic_info_t *t)
 			put_known(p->replica_states[k].log_end_offset, true);
 			fputs(",\"lag\":", stdout);
 			put_known(p->replica_states[k].lag, true);
+			fputs(",\"caught_up_ms_ago\":", stdout);
+			put_known(p->replica_states[k].caught_up_ms_ago, true);
 			fputc('}', stdout);
 		}
 		fputs("]}", stdout);
@@ -396,7 +496,7 @@ static int run_describe(const char *cmd, int argc, char **argv)
 	int rc;
 	tern_err_t err;
 
-	rc = parse(cmd, argc, argv, describe_usage, true, false, false, &o);
+	rc = parse(cmd, argc, argv, describe_usage, true, false, false, false, &o);
 	if (rc >= 0)
 		goto out;
 	rc = CLI_EXIT_USAGE;
@@ -450,7 +550,7 @@ static int run_delete(const char *cmd, int argc, char **argv)
 	int rc;
 	tern_err_t err;
 
-	rc = parse(cmd, argc, argv, delete_usage, false, false, false, &o);
+	rc = parse(cmd, argc, argv, delete_usage, false, false, false, false, &o);
 	if (rc >= 0)
 		goto out;
 	rc = CLI_EXIT_USAGE;
@@ -498,7 +598,7 @@ static int run_alter(const char *cmd, int argc, char **argv)
 	int rc;
 	tern_err_t err;
 
-	rc = parse(cmd, argc, argv, alter_usage, false, false, true, &o);
+	rc = parse(cmd, argc, argv, alter_usage, false, false, true, false, &o);
 	if (rc >= 0)
 		goto out;
 	rc = CLI_EXIT_USAGE;

@@ -8,8 +8,8 @@
 
 /* Every command of `tern`, in the order `tern --help` lists them. */
 static const cli_command_t *const commands[] = {
-    &cli_topic_command,	  &cli_produce_command,	 &cli_consume_command,
-    &cli_cluster_command, &cli_dump_log_command,
+    &cli_topic_command,	  &cli_produce_command, &cli_consume_command,
+    &cli_cluster_command, &cli_elect_command,	&cli_dump_log_command,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,7 +1,8 @@
 /* tern/admin.h: libtern's admin client: topics (create, delete, list,
  * describe with offsets and the partition's mode), topic configs (describe,
- * change single keys) and the cluster (brokers, controller). What the `tern`
- * CLI's topic and cluster commands are built on.
+ * change single keys), the cluster (brokers, controller, offline
+ * partitions) and leader elections. What the `tern` CLI's topic, cluster
+ * and elect commands are built on.
  *
  *	tern_conf_t *conf = tern_conf_new();
  *	tern_conf_set(conf, "bootstrap.servers", "tcp://127.0.0.1:9700", err, sizeof(err));
@@ -88,8 +89,9 @@ void tern_topic_list_destroy(tern_topic_list_t *l);
  * min(min.insync.replicas, replicas): acks=all is refused and the HWM does
  * not move); recovery (after an unclean election, until a second replica
  * joins the ISR); degraded (ISR below replicas); target (ISR = replicas).
- * Recovery is reported by the broker's state machine, which Metadata does
- * not carry yet: tern_admin_describe_topic() never reports it. */
+ * The partition's leader reports its mode (DescribePartitions); only when
+ * the leader does not answer it is computed from Metadata, and recovery,
+ * which Metadata does not carry, is then never reported. */
 typedef enum tern_partition_mode {
 	TERN_MODE_OFFLINE = 0,
 	TERN_MODE_FLOOR = 1,
@@ -102,14 +104,19 @@ typedef enum tern_partition_mode {
  * anything else; never NULL). */
 const char *tern_partition_mode_name(tern_partition_mode_t m);
 
-/* One replica's progress. The leader's LEO comes from ListOffsets (latest,
- * as a debugging client: replica id -2), and its lag is 0. Followers' LEOs
- * are known only to the leader's state machine, which no request reports
- * yet: for them log_end_offset and lag are -1, unknown. */
+/* One replica's progress as the partition's leader sees it
+ * (DescribePartitions): a follower's log end offset is the fetch offset of
+ * its latest fetch (its fsynced end under flush.policy=sync), its lag the
+ * leader's acknowledged log end offset minus that; the leader's own lag is
+ * 0. Before a follower's first fetch in the current leader epoch they are
+ * -1, unknown. When the leader does not speak DescribePartitions only its
+ * own LEO is known (ListOffsets latest as a debugging client, replica id
+ * -2), and followers' values are -1. */
 typedef struct tern_replica_state {
 	int32_t id;
-	int64_t log_end_offset; /* -1: unknown */
-	int64_t lag;		/* the leader's LEO minus this replica's; -1: unknown */
+	int64_t log_end_offset;	  /* -1: unknown */
+	int64_t lag;		  /* the leader's LEO minus this replica's; -1: unknown */
+	int64_t caught_up_ms_ago; /* since it last had all the leader had; -1: never/unknown */
 } tern_replica_state_t;
 
 typedef struct tern_partition_info {
@@ -130,6 +137,11 @@ typedef struct tern_partition_info {
 	tern_err_t offsets_err;
 	tern_partition_mode_t mode;
 	tern_replica_state_t *replica_states; /* one per replica, in replicas' order */
+	/* The leader answered DescribePartitions: leader_epoch, isr,
+	 * log_start_offset, high_watermark, log_end_offset, mode and the
+	 * replica states are its state machine's, not computed here. */
+	bool live;
+	int64_t log_end_offset; /* the leader's LEO; -1: unknown */
 } tern_partition_info_t;
 
 typedef struct tern_topic_info {
@@ -140,16 +152,33 @@ typedef struct tern_topic_info {
 	size_t npartitions;
 } tern_topic_info_t;
 
-/* Describes one topic: Metadata (leaders, epochs, replicas, ISR), the
- * topic's min.insync.replicas (DescribeConfigs), each partition's log
- * start and HWM (ListOffsets at its leader) and its mode. A topic that does
- * not exist is UNKNOWN_TOPIC_OR_PARTITION (it is never auto-created). An
- * unreachable leader is not an error of the call: its partitions get -1
- * offsets and offsets_err. On success *out is owned by the caller
+/* Describes one topic: Metadata (leaders, replicas), the topic's
+ * min.insync.replicas (DescribeConfigs), and from each partition's leader
+ * (DescribePartitions, one request per leader) its live state: leader
+ * epoch, ISR, log start, HWM, log end, mode and every replica's progress.
+ * A leader that answers UNSUPPORTED_VERSION (an older broker) or not at
+ * all gets ListOffsets instead (log start, HWM, its own LEO) and the mode
+ * is computed from Metadata (live false). A topic that does not exist is
+ * UNKNOWN_TOPIC_OR_PARTITION (it is never auto-created). An unreachable
+ * leader is not an error of the call: its partitions get -1 offsets and
+ * offsets_err. On success *out is owned by the caller
  * (tern_topic_info_destroy()). */
 tern_err_t tern_admin_describe_topic(tern_admin_t *a, const char *name, tern_topic_info_t **out,
 				     char *errstr, size_t errlen);
 void tern_topic_info_destroy(tern_topic_info_t *t);
+
+typedef struct tern_topic_info_list {
+	tern_topic_info_t **topics; /* sorted by name */
+	size_t n;
+} tern_topic_info_list_t;
+
+/* tern_admin_describe_topic() of every topic of the cluster, internal ones
+ * included, with one DescribePartitions request per leader for all of
+ * them. What `tern topic list --under-replicated` filters. On success *out
+ * is owned by the caller (tern_topic_info_list_destroy()). */
+tern_err_t tern_admin_describe_topics(tern_admin_t *a, tern_topic_info_list_t **out, char *errstr,
+				      size_t errlen);
+void tern_topic_info_list_destroy(tern_topic_info_list_t *l);
 
 /* ------------------------------------------------------------------------ */
 /* Configs                                                                    */
@@ -244,6 +273,91 @@ typedef struct tern_cluster_info {
 tern_err_t tern_admin_cluster_info(tern_admin_t *a, tern_cluster_info_t **out, char *errstr,
 				   size_t errlen);
 void tern_cluster_info_destroy(tern_cluster_info_t *c);
+
+/* A broker as the controller knows it. */
+typedef struct tern_cluster_broker {
+	int32_t id;
+	char *host;
+	int32_t port;
+	bool alive;	    /* registered, and its session with the controller is live */
+	bool shutting_down; /* a controlled shutdown has begun */
+	int64_t epoch;	    /* the broker epoch of its latest registration */
+} tern_cluster_broker_t;
+
+/* A partition of a topic, owned (results). */
+typedef struct tern_partition_ref {
+	char *topic;
+	int32_t partition;
+} tern_partition_ref_t;
+
+typedef struct tern_cluster_description {
+	char *cluster_id;		/* NULL: the broker gave none */
+	int32_t controller_id;		/* the controller's broker id; -1: none known */
+	tern_cluster_broker_t *brokers; /* every broker registered once, alive or not; by id */
+	size_t nbrokers;
+	tern_partition_ref_t *offline; /* partitions without a leader */
+	size_t noffline;
+} tern_cluster_description_t;
+
+/* The cluster as a broker's latest image says (DescribeCluster, asked of a
+ * bootstrap server): every broker the controller knows, dead ones
+ * included, the controller's id (the real one, not the answering broker
+ * that Metadata names) and the partitions without a leader. Unlike
+ * tern_admin_cluster_info() nothing is probed: alive is the controller's
+ * view. UNSUPPORTED_VERSION from a broker that does not speak
+ * DescribeCluster. On success *out is owned by the caller
+ * (tern_cluster_description_destroy()). */
+tern_err_t tern_admin_describe_cluster(tern_admin_t *a, tern_cluster_description_t **out,
+				       char *errstr, size_t errlen);
+void tern_cluster_description_destroy(tern_cluster_description_t *c);
+
+/* ------------------------------------------------------------------------ */
+/* Leader elections                                                           */
+
+/* Kafka's ElectionType. */
+typedef enum tern_election_type {
+	/* Move leadership back to each partition's preferred replica (the
+	 * first of its replicas) when it is an eligible ISR member. */
+	TERN_ELECTION_PREFERRED = 0,
+	/* Elect a replica outside the ISR, only for a partition no ISR member
+	 * can lead: records the old ISR acknowledged above the new leader's
+	 * log end are lost. */
+	TERN_ELECTION_UNCLEAN = 1,
+} tern_election_type_t;
+
+/* A partition of a topic, borrowed (arguments). */
+typedef struct tern_topic_partition {
+	const char *topic;
+	int32_t partition;
+} tern_topic_partition_t;
+
+/* One partition's outcome: err 0 (a leader was elected),
+ * ELECTION_NOT_NEEDED (the preferred replica leads already; for unclean:
+ * the partition has a leader), PREFERRED_LEADER_NOT_AVAILABLE,
+ * ELIGIBLE_LEADERS_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION, ... with
+ * the controller's message (NULL: none). */
+typedef struct tern_election_result {
+	char *topic;
+	int32_t partition;
+	tern_err_t err;
+	char *message;
+} tern_election_result_t;
+
+typedef struct tern_election_results {
+	tern_election_result_t *results; /* in the controller's order */
+	size_t n;
+} tern_election_results_t;
+
+/* Asks the controller for elections of type (ElectLeaders v1) of
+ * partitions[0..n), or of every partition of the cluster when partitions
+ * is NULL: then, as in Kafka, partitions that need no election are left
+ * out of the results. The call fails only when the request as a whole
+ * does (no controller, a top-level error); each partition's outcome is in
+ * *out, owned by the caller (tern_election_results_destroy()). */
+tern_err_t tern_admin_elect_leaders(tern_admin_t *a, tern_election_type_t type,
+				    const tern_topic_partition_t *partitions, size_t n,
+				    tern_election_results_t **out, char *errstr, size_t errlen);
+void tern_election_results_destroy(tern_election_results_t *r);
 
 #ifdef __cplusplus
 }

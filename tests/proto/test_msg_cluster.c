@@ -529,6 +529,169 @@ static void cmp_replica_health_resp(const proto_replica_health_resp_t *a,
 	}
 }
 
+static void fill_describe_partitions_req(gen_t *g, proto_describe_partitions_req_t *m)
+{
+	proto_describe_partitions_topic_t *t;
+
+	m->topics_count = rcount(g, true);
+	m->topics = t = ralloc(g, m->topics_count, sizeof *t);
+	for (int32_t i = 0; i < m->topics_count; i++) {
+		int32_t *p;
+
+		t[i].name = rstr(g, false);
+		t[i].partitions_count = rcount(g, true);
+		t[i].partitions = p = ralloc(g, t[i].partitions_count, sizeof *p);
+		for (int32_t j = 0; j < t[i].partitions_count; j++)
+			p[j] = r32(g);
+	}
+}
+
+static void cmp_describe_partitions_req(const proto_describe_partitions_req_t *a,
+					const proto_describe_partitions_req_t *b)
+{
+	CHECK(a->topics_count == b->topics_count);
+	for (int32_t i = 0; i < a->topics_count; i++) {
+		CHECK_STR(a->topics[i].name, b->topics[i].name);
+		cmp_i32s(a->topics[i].partitions, a->topics[i].partitions_count,
+			 b->topics[i].partitions, b->topics[i].partitions_count);
+	}
+}
+
+static void fill_describe_partitions_resp(gen_t *g, proto_describe_partitions_resp_t *m)
+{
+	proto_describe_partitions_topic_result_t *t;
+
+	m->error_code = r16(g);
+	m->topics_count = rcount(g, false);
+	m->topics = t = ralloc(g, m->topics_count, sizeof *t);
+	for (int32_t i = 0; i < m->topics_count; i++) {
+		proto_describe_partitions_partition_t *p;
+
+		t[i].name = rstr(g, false);
+		t[i].partitions_count = rcount(g, false);
+		t[i].partitions = p = ralloc(g, t[i].partitions_count, sizeof *p);
+		for (int32_t j = 0; j < t[i].partitions_count; j++) {
+			proto_describe_partitions_replica_t *rep;
+
+			p[j].partition_index = r32(g);
+			p[j].error_code = r16(g);
+			p[j].leader_id = r32(g);
+			p[j].leader_epoch = r32(g);
+			p[j].isr = ri32s(g, &p[j].isr_count);
+			p[j].log_start_offset = r64(g);
+			p[j].high_watermark = r64(g);
+			p[j].log_end_offset = r64(g);
+			p[j].mode = (int8_t)r16(g);
+			p[j].replicas_count = rcount(g, false);
+			p[j].replicas = rep = ralloc(g, p[j].replicas_count, sizeof *rep);
+			for (int32_t k = 0; k < p[j].replicas_count; k++) {
+				rep[k].broker_id = r32(g);
+				rep[k].log_end_offset = r64(g);
+				rep[k].lag = r64(g);
+				rep[k].caught_up_ms_ago = r64(g);
+			}
+		}
+	}
+}
+
+static void cmp_describe_partitions_resp(const proto_describe_partitions_resp_t *a,
+					 const proto_describe_partitions_resp_t *b)
+{
+	CHECK(a->error_code == b->error_code);
+	CHECK(a->topics_count == b->topics_count);
+	for (int32_t i = 0; i < a->topics_count; i++) {
+		const proto_describe_partitions_topic_result_t *x = &a->topics[i],
+							       *y = &b->topics[i];
+
+		CHECK_STR(x->name, y->name);
+		CHECK(x->partitions_count == y->partitions_count);
+		for (int32_t j = 0; j < x->partitions_count; j++) {
+			const proto_describe_partitions_partition_t *p = &x->partitions[j],
+								    *q = &y->partitions[j];
+
+			CHECK(p->partition_index == q->partition_index);
+			CHECK(p->error_code == q->error_code);
+			CHECK(p->leader_id == q->leader_id);
+			CHECK(p->leader_epoch == q->leader_epoch);
+			cmp_i32s(p->isr, p->isr_count, q->isr, q->isr_count);
+			CHECK(p->log_start_offset == q->log_start_offset);
+			CHECK(p->high_watermark == q->high_watermark);
+			CHECK(p->log_end_offset == q->log_end_offset);
+			CHECK(p->mode == q->mode);
+			CHECK(p->replicas_count == q->replicas_count);
+			for (int32_t k = 0; k < p->replicas_count; k++) {
+				CHECK(p->replicas[k].broker_id == q->replicas[k].broker_id);
+				CHECK(p->replicas[k].log_end_offset ==
+				      q->replicas[k].log_end_offset);
+				CHECK(p->replicas[k].lag == q->replicas[k].lag);
+				CHECK(p->replicas[k].caught_up_ms_ago ==
+				      q->replicas[k].caught_up_ms_ago);
+			}
+		}
+	}
+}
+
+static void fill_describe_cluster_req(gen_t *g, proto_describe_cluster_req_t *m)
+{
+	(void)g;
+	(void)m;
+}
+
+static void cmp_describe_cluster_req(const proto_describe_cluster_req_t *a,
+				     const proto_describe_cluster_req_t *b)
+{
+	(void)a;
+	(void)b;
+}
+
+static void fill_describe_cluster_resp(gen_t *g, proto_describe_cluster_resp_t *m)
+{
+	proto_describe_cluster_broker_t *br;
+	proto_describe_cluster_partition_t *p;
+
+	m->error_code = r16(g);
+	m->controller_id = r32(g);
+	m->brokers_count = rcount(g, false);
+	m->brokers = br = ralloc(g, m->brokers_count, sizeof *br);
+	for (int32_t i = 0; i < m->brokers_count; i++) {
+		br[i].broker_id = r32(g);
+		br[i].host = rstr(g, false);
+		br[i].port = r32(g);
+		br[i].alive = rb(g);
+		br[i].shutting_down = rb(g);
+		br[i].broker_epoch = r64(g);
+	}
+	m->partitions_offline_count = rcount(g, false);
+	m->partitions_offline = p = ralloc(g, m->partitions_offline_count, sizeof *p);
+	for (int32_t i = 0; i < m->partitions_offline_count; i++) {
+		p[i].topic = rstr(g, false);
+		p[i].partition = r32(g);
+	}
+}
+
+static void cmp_describe_cluster_resp(const proto_describe_cluster_resp_t *a,
+				      const proto_describe_cluster_resp_t *b)
+{
+	CHECK(a->error_code == b->error_code);
+	CHECK(a->controller_id == b->controller_id);
+	CHECK(a->brokers_count == b->brokers_count);
+	for (int32_t i = 0; i < a->brokers_count; i++) {
+		const proto_describe_cluster_broker_t *x = &a->brokers[i], *y = &b->brokers[i];
+
+		CHECK(x->broker_id == y->broker_id);
+		CHECK_STR(x->host, y->host);
+		CHECK(x->port == y->port);
+		CHECK(x->alive == y->alive);
+		CHECK(x->shutting_down == y->shutting_down);
+		CHECK(x->broker_epoch == y->broker_epoch);
+	}
+	CHECK(a->partitions_offline_count == b->partitions_offline_count);
+	for (int32_t i = 0; i < a->partitions_offline_count; i++) {
+		CHECK_STR(a->partitions_offline[i].topic, b->partitions_offline[i].topic);
+		CHECK(a->partitions_offline[i].partition == b->partitions_offline[i].partition);
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* The table of messages                                                      */
 
@@ -543,6 +706,10 @@ typedef union anymsg {
 	proto_allocate_producer_ids_resp_t allocate_producer_ids_resp;
 	proto_replica_health_req_t replica_health_req;
 	proto_replica_health_resp_t replica_health_resp;
+	proto_describe_partitions_req_t describe_partitions_req;
+	proto_describe_partitions_resp_t describe_partitions_resp;
+	proto_describe_cluster_req_t describe_cluster_req;
+	proto_describe_cluster_resp_t describe_cluster_resp;
 } anymsg_t;
 
 typedef struct kind {
@@ -585,6 +752,10 @@ ADAPT(allocate_producer_ids_req)
 ADAPT(allocate_producer_ids_resp)
 ADAPT(replica_health_req)
 ADAPT(replica_health_resp)
+ADAPT(describe_partitions_req)
+ADAPT(describe_partitions_resp)
+ADAPT(describe_cluster_req)
+ADAPT(describe_cluster_resp)
 
 #define KIND(T, key, nullable)                                                                     \
 	{                                                                                          \
@@ -603,6 +774,11 @@ static const kind_t kinds[] = {
     KIND(allocate_producer_ids_resp, PROTO_API_ALLOCATE_PRODUCER_IDS, 0),
     KIND(replica_health_req, PROTO_API_REPLICA_HEALTH, 0),
     KIND(replica_health_resp, PROTO_API_REPLICA_HEALTH, 0),
+    /* topics and each topic's partitions may be null */
+    KIND(describe_partitions_req, PROTO_API_DESCRIBE_PARTITIONS, 0x3),
+    KIND(describe_partitions_resp, PROTO_API_DESCRIBE_PARTITIONS, 0),
+    KIND(describe_cluster_req, PROTO_API_DESCRIBE_CLUSTER, 0),
+    KIND(describe_cluster_resp, PROTO_API_DESCRIBE_CLUSTER, 0),
 };
 
 #define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
@@ -694,6 +870,8 @@ START_TEST(keys_are_version_0_never_flexible)
 	    {PROTO_API_ALTER_PARTITION, "AlterPartition"},
 	    {PROTO_API_ALLOCATE_PRODUCER_IDS, "AllocateProducerIds"},
 	    {PROTO_API_REPLICA_HEALTH, "ReplicaHealth"},
+	    {PROTO_API_DESCRIBE_PARTITIONS, "DescribePartitions"},
+	    {PROTO_API_DESCRIBE_CLUSTER, "DescribeCluster"},
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -1263,6 +1441,112 @@ START_TEST(golden_allocate_and_replica_health)
 }
 END_TEST
 
+/* clang-format off */
+static const uint8_t describe_partitions_req[] = {
+	0, 0, 0, 2,				/* 2 topics */
+	0, 1, 'a',
+	0, 0, 0, 2,  0, 0, 0, 0,  0, 0, 0, 3,	/* partitions 0 and 3 */
+	0, 1, 'b',
+	0xff, 0xff, 0xff, 0xff,			/* every partition */
+};
+static const uint8_t describe_partitions_resp[] = {
+	0, 0,					/* error_code */
+	0, 0, 0, 1,				/* 1 topic */
+	0, 1, 'a',
+	0, 0, 0, 2,				/* 2 partitions */
+	0, 0, 0, 0,				/* partition 0 */
+	0, 0,					/* error_code */
+	0, 0, 0, 1,				/* leader 1 */
+	0, 0, 0, 4,				/* leader_epoch 4 */
+	0, 0, 0, 1,  0, 0, 0, 1,		/* isr [1] */
+	0, 0, 0, 0, 0, 0, 0, 0,			/* log_start_offset 0 */
+	0, 0, 0, 0, 0, 0, 0, 10,		/* high_watermark 10 */
+	0, 0, 0, 0, 0, 0, 0, 12,		/* log_end_offset 12 */
+	1,					/* mode floor */
+	0, 0, 0, 2,				/* 2 replicas */
+	0, 0, 0, 1,  0, 0, 0, 0, 0, 0, 0, 12,
+	0, 0, 0, 0, 0, 0, 0, 0,  0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 2,  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0, 0, 0, 3,				/* partition 3 */
+	0, 6,					/* NOT_LEADER_OR_FOLLOWER */
+	0xff, 0xff, 0xff, 0xff,  0xff, 0xff, 0xff, 0xff,
+	0, 0, 0, 0,				/* isr [] */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0,					/* mode offline */
+	0, 0, 0, 0,				/* replicas [] */
+};
+static const uint8_t describe_cluster_resp[] = {
+	0, 0,					/* error_code */
+	0, 0, 0, 0,				/* controller 0 */
+	0, 0, 0, 2,				/* 2 brokers */
+	0, 0, 0, 1,  0, 2, 'h', '1',  0, 0, 0x25, 0xe4,  1, 0,
+	0, 0, 0, 0, 0, 0, 0, 5,
+	0, 0, 0, 2,  0, 2, 'h', '2',  0, 0, 0x25, 0xe5,  0, 1,
+	0, 0, 0, 0, 0, 0, 0, 6,
+	0, 0, 0, 1,				/* 1 offline partition */
+	0, 1, 't',  0, 0, 0, 7,
+};
+/* clang-format on */
+
+START_TEST(golden_describe_partitions_and_cluster)
+{
+	const proto_describe_partitions_partition_t *p;
+	proto_describe_cluster_req_t creq;
+	proto_reader_t r;
+	proto_arena_t a;
+	proto_buf_t b;
+	anymsg_t got;
+
+	proto_arena_init(&a, 0);
+	golden(kind_of("describe_partitions_req"), describe_partitions_req,
+	       sizeof describe_partitions_req, &a, &got);
+	ck_assert_int_eq(got.describe_partitions_req.topics_count, 2);
+	ck_assert_int_eq(got.describe_partitions_req.topics[0].partitions_count, 2);
+	ck_assert_int_eq(got.describe_partitions_req.topics[0].partitions[1], 3);
+	STR_IS(got.describe_partitions_req.topics[1].name, "b");
+	ck_assert_int_eq(got.describe_partitions_req.topics[1].partitions_count, -1);
+
+	golden(kind_of("describe_partitions_resp"), describe_partitions_resp,
+	       sizeof describe_partitions_resp, &a, &got);
+	ck_assert_int_eq(got.describe_partitions_resp.topics[0].partitions_count, 2);
+	p = &got.describe_partitions_resp.topics[0].partitions[0];
+	ck_assert_int_eq(p->leader_id, 1);
+	ck_assert(p->high_watermark == 10 && p->log_end_offset == 12);
+	ck_assert_int_eq(p->mode, 1);
+	ck_assert_int_eq(p->replicas_count, 2);
+	ck_assert(p->replicas[0].log_end_offset == 12 && p->replicas[0].lag == 0);
+	ck_assert(p->replicas[1].log_end_offset == -1 && p->replicas[1].caught_up_ms_ago == -1);
+	p = &got.describe_partitions_resp.topics[0].partitions[1];
+	ck_assert_int_eq(p->error_code, TERN_ERR_NOT_LEADER_OR_FOLLOWER);
+	ck_assert_int_eq(p->replicas_count, 0);
+
+	golden(kind_of("describe_cluster_resp"), describe_cluster_resp,
+	       sizeof describe_cluster_resp, &a, &got);
+	ck_assert_int_eq(got.describe_cluster_resp.controller_id, 0);
+	ck_assert_int_eq(got.describe_cluster_resp.brokers_count, 2);
+	ck_assert(got.describe_cluster_resp.brokers[0].alive);
+	ck_assert(!got.describe_cluster_resp.brokers[1].alive);
+	ck_assert(got.describe_cluster_resp.brokers[1].shutting_down);
+	ck_assert_int_eq(got.describe_cluster_resp.brokers[1].port, 9701);
+	STR_IS(got.describe_cluster_resp.partitions_offline[0].topic, "t");
+	ck_assert_int_eq(got.describe_cluster_resp.partitions_offline[0].partition, 7);
+
+	/* The request is an empty body: nothing written, nothing read. */
+	proto_buf_init(&b);
+	proto_describe_cluster_req_encode(&b, 0, &creq);
+	ck_assert(!b.oom);
+	ck_assert_uint_eq(b.len, 0);
+	proto_reader_init(&r, b.p, 0, &limits, &a);
+	ck_assert_int_eq(proto_describe_cluster_req_decode(&r, 0, &creq), TERN_OK);
+	proto_buf_free(&b);
+	proto_arena_free(&a);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Hostile and odd input                                                      */
 
@@ -1501,6 +1785,7 @@ static Suite *msg_cluster_suite(void)
 	tcase_add_test(tc, golden_alter_partition_resp);
 	tcase_add_test(tc, golden_broker_heartbeat);
 	tcase_add_test(tc, golden_allocate_and_replica_health);
+	tcase_add_test(tc, golden_describe_partitions_and_cluster);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

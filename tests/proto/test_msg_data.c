@@ -813,7 +813,7 @@ START_TEST(api_table)
 	size_t n;
 	const proto_api_info_t *t = proto_api_table(&n);
 
-	ck_assert_uint_eq(n, 21);
+	ck_assert_uint_eq(n, 23);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			ck_assert_int_lt(t[i - 1].key, t[i].key);
@@ -849,7 +849,7 @@ START_TEST(api_table)
 	ck_assert(!proto_api_supported(PROTO_API_REPLICA_HEALTH, 1));
 	ck_assert(!proto_api_is_flexible(PROTO_API_BROKER_HEARTBEAT, INT16_MAX - 1));
 	ck_assert_str_eq(proto_api_name(PROTO_API_ALLOCATE_PRODUCER_IDS), "AllocateProducerIds");
-	ck_assert_str_eq(proto_api_name(1005), "Unknown");
+	ck_assert_str_eq(proto_api_name(1007), "Unknown");
 }
 END_TEST
 

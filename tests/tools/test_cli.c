@@ -1,9 +1,10 @@
 /* Check suite of the `tern` CLI's broker commands: starts a real ternd
  * (TERND) and runs the built `tern` binary (TERN_BIN) against it: topic
- * create, list, describe (text and JSON), alter (checked with libtern's
- * DescribeConfigs), delete; produce with --print-acks from a file; the
- * errors of a missing partition, a bad topic name and a broker that is not
- * there. */
+ * create, list (and its partition filters), describe (text and JSON, live
+ * values from the leader), alter (checked with libtern's DescribeConfigs),
+ * delete; produce with --print-acks from a file; cluster status; elect;
+ * the errors of a missing partition, a bad topic name and a broker that is
+ * not there. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -292,6 +293,76 @@ START_TEST(produce_to_a_missing_partition_or_bad_topic_fails_clearly)
 }
 END_TEST
 
+/* Live values from the leader's state machine (DescribePartitions): after
+ * producing, the leader's replica state is at the HWM with lag 0, and the
+ * mode is the leader's; the filters of topic list match nothing on a
+ * healthy single broker. */
+START_TEST(describe_is_live_and_list_filters_match_nothing_healthy)
+{
+	const long n = tt_scale(50);
+	char *in;
+	FILE *f;
+	jpart_t p;
+
+	ck_assert_ok(TERN("topic", "create", "live", "--partitions", "2", "-b", br.url));
+	ck_assert_int_ge(asprintf(&in, "%s/live.txt", br.dir), 0);
+	f = fopen(in, "w");
+	ck_assert_ptr_nonnull(f);
+	for (long i = 0; i < n; i++)
+		fprintf(f, "r%ld\n", i);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_ok(TERN_IN(in, "produce", "live", "--partition", "1", "-b", br.url));
+	free(in);
+
+	ck_assert_ok(TERN("topic", "describe", "live", "--format", "json", "-b", br.url));
+	json_partition(out, 1, &p);
+	ck_assert_str_eq(p.mode, "target");
+	ck_assert_int_eq(p.hwm, n);
+	ck_assert_int_eq(p.leo, p.hwm);
+	ck_assert_int_eq(p.lag, 0);
+	ck_assert_out_has("\"caught_up_ms_ago\":0");
+
+	/* Healthy: no partition is listed, in text or JSON. */
+	ck_assert_ok(TERN("topic", "list", "--under-replicated", "-b", br.url));
+	ck_assert_str_eq(out, "");
+	ck_assert_ok(TERN("topic", "list", "--under-min-isr", "--offline", "-b", br.url));
+	ck_assert_str_eq(out, "");
+	ck_assert_ok(TERN("topic", "list", "--under-replicated", "--format", "json", "-b", br.url));
+	ck_assert_str_eq(out, "{\"partitions\":[]}\n");
+	ck_assert_int_eq(TERN("topic", "describe", "live", "--offline", "-b", br.url), 2);
+	ck_assert_err_has("unknown option '--offline'");
+}
+END_TEST
+
+/* tern elect: nothing to do on a healthy topic, preferred or unclean. */
+START_TEST(elect_on_a_healthy_topic_needs_no_election)
+{
+	ck_assert_ok(TERN("topic", "create", "calm", "--partitions", "2", "-b", br.url));
+	ck_assert_ok(TERN("elect", "--preferred", "calm", "-b", br.url));
+	ck_assert_out_has("calm 0: ELECTION_NOT_NEEDED");
+	ck_assert_out_has("calm 1: ELECTION_NOT_NEEDED");
+	ck_assert_ok(TERN("elect", "--preferred", "calm:1", "-b", br.url));
+	ck_assert_out_has("calm 1: ELECTION_NOT_NEEDED");
+	ck_assert_msg(strstr(out, "calm 0") == NULL, "%s", out);
+	/* Every partition of the cluster: those that need nothing are left out. */
+	ck_assert_ok(TERN("elect", "--preferred", "-b", br.url));
+	ck_assert_out_has("No partition needed a preferred leader election");
+	ck_assert_ok(TERN("elect", "--unclean", "calm:0", "-b", br.url));
+	ck_assert_out_has("calm 0: ELECTION_NOT_NEEDED");
+	ck_assert_out_has("nothing was lost");
+	ck_assert_int_eq(TERN("elect", "--preferred", "calm:7", "-b", br.url), 1);
+	ck_assert_out_has("calm 7: UNKNOWN_TOPIC_OR_PARTITION");
+	ck_assert_int_eq(TERN("elect", "--preferred", "nosuch", "-b", br.url), 1);
+	ck_assert_err_has("topic 'nosuch' does not exist");
+	ck_assert_int_eq(TERN("elect", "--unclean", "calm", "-b", br.url), 2);
+	ck_assert_err_has("--unclean");
+	ck_assert_int_eq(TERN("elect", "calm", "-b", br.url), 2);
+	ck_assert_err_has("give --preferred or --unclean");
+	ck_assert_int_eq(TERN("elect", "--preferred", "calm:x", "-b", br.url), 2);
+	ck_assert_err_has("TOPIC:PARTITION");
+}
+END_TEST
+
 START_TEST(cluster_status_names_the_broker_and_the_controller)
 {
 	ck_assert_ok(TERN("cluster", "status", "-b", br.url));
@@ -302,6 +373,12 @@ START_TEST(cluster_status_names_the_broker_and_the_controller)
 	ck_assert_out_has("\"controller\":");
 	ck_assert_out_has("\"alive\":true");
 	ck_assert_out_has("\"address\":\"tcp://");
+	/* DescribeCluster: broker 0 alive, the controller's real id, no
+	 * offline partitions. */
+	ck_assert_out_has("\"controller\":0,");
+	ck_assert_out_has("{\"id\":0,\"address\":");
+	ck_assert_out_has("\"shutting_down\":false,\"broker_epoch\":");
+	ck_assert_out_has("\"offline_partitions\":[]}");
 }
 END_TEST
 
@@ -342,8 +419,9 @@ END_TEST
 START_TEST(every_command_answers_help)
 {
 	const char *cmds[][3] = {
-	    {"topic", "create"}, {"topic", "list"},	{"topic", "describe"}, {"topic", "delete"},
-	    {"topic", "alter"},	 {"cluster", "status"}, {"produce", NULL},     {"consume", NULL},
+	    {"topic", "create"}, {"topic", "list"},  {"topic", "describe"},
+	    {"topic", "delete"}, {"topic", "alter"}, {"cluster", "status"},
+	    {"produce", NULL},	 {"consume", NULL},  {"elect", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -359,6 +437,7 @@ START_TEST(every_command_answers_help)
 	ck_assert_out_has("produce");
 	ck_assert_out_has("consume");
 	ck_assert_out_has("cluster");
+	ck_assert_out_has("elect");
 }
 END_TEST
 
@@ -372,6 +451,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, topic_create_list_describe_alter_delete);
 	tcase_add_test(tc, produce_print_acks_prints_offsets_in_order);
 	tcase_add_test(tc, produce_to_a_missing_partition_or_bad_topic_fails_clearly);
+	tcase_add_test(tc, describe_is_live_and_list_filters_match_nothing_healthy);
+	tcase_add_test(tc, elect_on_a_healthy_topic_needs_no_election);
 	tcase_add_test(tc, cluster_status_names_the_broker_and_the_controller);
 	tcase_add_test(tc, a_broker_that_is_not_there_is_reported_within_a_deadline);
 	tcase_add_test(tc, every_command_answers_help);
