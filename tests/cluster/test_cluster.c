@@ -5,6 +5,8 @@
  * NOT_ENOUGH_REPLICAS with two of three brokers down; clean and unclean
  * election with only a stale replica left; a paused follower and a paused
  * (zombie) leader; a leader restarted within its session. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -846,6 +848,126 @@ START_TEST(leader_restarted_within_its_session_never_resumes_its_old_epoch)
 }
 END_TEST
 
+/* A leader whose read finds a corrupt closed segment reports the replica
+ * corrupt: it loses leadership and the ISR, the new leader serves every
+ * acknowledged record, and the old one cuts its log at the bad batch,
+ * fetches what it cut and rejoins the ISR with a log identical to the
+ * others (KAFKA-REFERENCE.md §3, "Corrupt replicas"). */
+START_TEST(corrupt_leader_loses_leadership_repairs_and_rejoins)
+{
+	const char *cfg[] = {"min.insync.replicas=2", "segment.bytes=2048"};
+	int32_t l, other[2], k = 0;
+	int64_t base, end = 0;
+	char path[4096], **vals;
+	int64_t *offs;
+	cu_part_t st;
+	uint8_t byte;
+	size_t len;
+	int fd, n;
+
+	cu_init(&cl, 3, "cl-corrupt");
+	cu_start(&cl);
+	cu_create_topic(&cl, "cr", 1, 3, cfg, 2);
+	st = cu_wait_isr_size(&cl, "cr", 0, 3);
+	l = st.leader;
+	for (int32_t id = 1; id <= 3; id++)
+		if (id != l)
+			other[k++] = id;
+	for (int i = 0; i < 20; i++) {
+		char prefix[16];
+		uint8_t *b;
+
+		snprintf(prefix, sizeof prefix, "c%d", i);
+		b = batch_of(40, prefix, &len);
+		ck_assert_int_eq(produce_to(l, "cr", -1, b, len, 10000, &base), 0);
+		free(b);
+		end = base + 40;
+	}
+	wait_hwm(l, "cr", end);
+
+	/* A bit flips inside the second segment's first batch, on the leader. */
+	{
+		char pdir[2048];
+		int64_t seg = -1;
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(pdir, sizeof pdir, "%s/cr-0", cu_broker(&cl, l)->dir);
+		d = opendir(pdir);
+		ck_assert_ptr_nonnull(d);
+		while ((e = readdir(d))) {
+			size_t nl = strlen(e->d_name);
+			int64_t b0 = strtoll(e->d_name, NULL, 10);
+
+			if (nl > 4 && strcmp(e->d_name + nl - 4, ".log") == 0 && b0 > 0 &&
+			    (seg < 0 || b0 < seg))
+				seg = b0;
+		}
+		closedir(d);
+		ck_assert_msg(seg > 0, "the leader rolled no segment");
+		snprintf(path, sizeof path, "%s/%020" PRId64 ".log", pdir, seg);
+	}
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &byte, 1, 70), 1);
+	byte ^= 0x10;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, 70), 1);
+	close(fd);
+
+	/* A consumer's read meets it: the leader reports, leadership moves. */
+	{
+		tc_conn_t c;
+		int64_t hwm;
+		int got = 0;
+
+		tc_connect(&c, cu_broker(&cl, l)->url);
+		ck_assert_int_eq(tc_fetch(&c, "cr", 0, 0, 0, 0, NULL, NULL, 0, &got, &hwm), 0);
+		for (int64_t off = 0; off < end;) {
+			char *v[512];
+			int64_t o[512];
+			int16_t code;
+
+			got = 0;
+			code = tc_fetch(&c, "cr", 0, off, 0, 0, v, o, 512, &got, &hwm);
+			for (int i = 0; i < got; i++)
+				free(v[i]);
+			if (code) {
+				ck_assert_int_eq(code, TERN_ERR_KAFKA_STORAGE_ERROR);
+				break;
+			}
+			ck_assert_int_gt(got, 0);
+			off = o[got - 1] + 1;
+			ck_assert_msg(off < end, "the corrupt batch was served");
+		}
+		tc_close(&c);
+	}
+	st = cu_wait_leader(&cl, "cr", 0, l, st.leader_epoch);
+	ck_assert(st.leader == other[0] || st.leader == other[1]);
+	ck_assert_int_ge(cu_count_in_err(cu_broker(&cl, l), "reporting the replica here corrupt"),
+			 1);
+
+	/* The new leader has everything acknowledged. */
+	wait_hwm(st.leader, "cr", end);
+	read_all(st.leader, "cr", &vals, &offs, &n);
+	ck_assert_int_eq(n, end);
+	for (int i = 0; i < n; i++) {
+		char want[32];
+
+		snprintf(want, sizeof want, "c%d-%d", i / 40, i % 40);
+		ck_assert_int_eq(offs[i], i);
+		ck_assert_str_eq(vals[i], want);
+	}
+	free_all(vals, offs, n);
+
+	/* The repaired replica rejoins, identical below the HWM. */
+	cu_wait_isr_has(&cl, "cr", 0, l, true);
+	ck_assert_int_ge(cu_count_in_err(cu_broker(&cl, l), "corrupt tail cut"), 1);
+	stop_all_cleanly();
+	cu_ck_same_below(&cl, st.leader, l, "cr", 0, end);
+	cu_ck_same_below(&cl, other[0], other[1], "cr", 0, end);
+}
+END_TEST
+
 /* One TCase per test: its unchecked teardown, run by the runner after the
  * forked test, reaps what a failed test left (cluster_util.h). */
 static void add(Suite *s, const char *name, const TTest *test, int timeout_s)
@@ -872,6 +994,7 @@ static Suite *cluster_suite(void)
 	add(s, "pause_leader", paused_leader_is_replaced_acknowledges_nothing_stale_and_truncates,
 	    120);
 	add(s, "restart", leader_restarted_within_its_session_never_resumes_its_old_epoch, 120);
+	add(s, "corrupt", corrupt_leader_loses_leadership_repairs_and_rejoins, 120);
 	return s;
 }
 
