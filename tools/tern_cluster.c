@@ -1,12 +1,15 @@
 /* tools/tern_cluster.c: `tern-cluster`, a local Tern cluster in one command: a
- * controller-only ternd and N brokers on 127.0.0.1, started detached, with
- * their layout in DIR/cluster.conf and a pid file and a log per process
+ * controller-only ternd (or, with --zookeeper, a ZooKeeper server) and N
+ * brokers on 127.0.0.1, started detached, with their layout in
+ * DIR/cluster.conf and a pid file and a log per process
  * (docs/operations.md). It only ever signals the pids of its own pid files,
- * and only while they still run ternd on that process's data directory. */
+ * and only while they still run ternd on that process's data directory (or
+ * java on that ZooKeeper's zoo.cfg). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -33,21 +36,27 @@
 #define POLL_US 20000
 /* Lines of a process's log shown when it fails. */
 #define TAIL_LINES 20
+/* Where the ZooKeeper server's jars are (libzookeeper-java) unless
+ * TERN_ZK_CLASSPATH names them. */
+#define ZK_JARS "/usr/share/java"
 
 /* Settings tern-cluster gives each process itself: --config may not
  * override them, or the processes would no longer match cluster.conf. */
 static const char *const reserved_keys[] = {
     "process.roles",	    "broker.id",	  "log.dirs",	      "listeners",
     "advertised.listeners", "controller.connect", "metrics.listener", "metadata.store",
+    "zookeeper.connect",
 };
 
 /* A cluster's layout, as cluster.conf keeps it. Process index 0 is the
- * controller, 1..nbrokers the brokers (index i is broker id i). */
+ * controller, or the ZooKeeper server when zookeeper is set; 1..nbrokers
+ * are the brokers (index i is broker id i). */
 typedef struct cluster {
 	char *dir; /* absolute */
 	long nbrokers;
-	long base_port; /* broker i listens on base_port + i - 1 */
-	long controller_port;
+	long base_port;		    /* broker i listens on base_port + i - 1 */
+	long controller_port;	    /* process 0's port (the controller's or ZooKeeper's): P+N */
+	bool zookeeper;		    /* metadata.store=zookeeper */
 	char *configs[MAX_CONFIGS]; /* "key=value", passed as --key=value */
 	size_t nconfigs;
 } cluster_t;
@@ -104,28 +113,48 @@ static long proc_id(long i)
 	return i == 0 ? CONTROLLER_ID : i;
 }
 
-/* "controller" or "broker N", for messages. */
-static const char *proc_label(long i, char *buf, size_t len)
+/* "the controller", "ZooKeeper" or "broker N", for messages. */
+static const char *proc_label(const cluster_t *c, long i, char *buf, size_t len)
 {
 	if (i == 0)
-		snprintf(buf, len, "the controller");
+		snprintf(buf, len, c->zookeeper ? "ZooKeeper" : "the controller");
 	else
 		snprintf(buf, len, "broker %ld", i);
 	return buf;
 }
 
-/* DIR/controller/NAME or DIR/I/NAME; an empty name gives the directory. */
+/* Whether process i is the ZooKeeper server. */
+static bool is_zk(const cluster_t *c, long i)
+{
+	return i == 0 && c->zookeeper;
+}
+
+/* DIR/controller/NAME, DIR/zookeeper/NAME or DIR/I/NAME; an empty name
+ * gives the directory. */
 static void proc_path(const cluster_t *c, long i, const char *name, char *buf, size_t len)
 {
 	if (i == 0)
-		snprintf(buf, len, "%s/controller%s%s", c->dir, *name ? "/" : "", name);
+		snprintf(buf, len, "%s/%s%s%s", c->dir, c->zookeeper ? "zookeeper" : "controller",
+			 *name ? "/" : "", name);
 	else
 		snprintf(buf, len, "%s/%ld%s%s", c->dir, i, *name ? "/" : "", name);
 }
 
+/* A ternd's listener, or ZooKeeper's connect string. */
 static void proc_url(const cluster_t *c, long i, char *buf, size_t len)
 {
-	snprintf(buf, len, "tcp://127.0.0.1:%ld", proc_port(c, i));
+	snprintf(buf, len, "%s127.0.0.1:%ld", is_zk(c, i) ? "" : "tcp://", proc_port(c, i));
+}
+
+/* Process i's pid file and log, in its directory. */
+static const char *pid_name(const cluster_t *c, long i)
+{
+	return is_zk(c, i) ? "zk.pid" : "ternd.pid";
+}
+
+static const char *log_name(const cluster_t *c, long i)
+{
+	return is_zk(c, i) ? "zk.log" : "ternd.log";
 }
 
 /* The brokers' listeners, comma-separated; the caller frees it. */
@@ -181,8 +210,13 @@ static int save_layout(const cluster_t *c)
 	fprintf(f,
 		"# The layout of a local Tern cluster, written by `tern-cluster up` and\n"
 		"# read by its other commands (docs/operations.md).\n"
-		"brokers=%ld\nbase.port=%ld\ncontroller.port=%ld\ncontroller.id=%d\n",
-		c->nbrokers, c->base_port, c->controller_port, CONTROLLER_ID);
+		"brokers=%ld\nbase.port=%ld\n",
+		c->nbrokers, c->base_port);
+	if (c->zookeeper)
+		fprintf(f, "metadata.store=zookeeper\nzookeeper.port=%ld\n", c->controller_port);
+	else
+		fprintf(f, "controller.port=%ld\ncontroller.id=%d\n", c->controller_port,
+			CONTROLLER_ID);
 	for (size_t i = 0; i < c->nconfigs; i++)
 		fprintf(f, "config=%s\n", c->configs[i]);
 	if (fclose(f) != 0) {
@@ -247,6 +281,10 @@ static bool load_layout(const char *cmd, const char *dir, cluster_t *c)
 			ok = cli_parse_long(val, 1, 65535, &c->base_port);
 		else if (strcmp(line, "controller.port") == 0)
 			ok = cli_parse_long(val, 1, 65535, &c->controller_port);
+		else if (strcmp(line, "zookeeper.port") == 0)
+			ok = cli_parse_long(val, 1, 65535, &c->controller_port);
+		else if (strcmp(line, "metadata.store") == 0)
+			ok = (c->zookeeper = strcmp(val, "zookeeper") == 0);
 		else if (strcmp(line, "controller.id") == 0)
 			ok = cli_parse_long(val, 0, INT32_MAX, &id) && id == CONTROLLER_ID;
 		else if (strcmp(line, "config") == 0 && c->nconfigs < MAX_CONFIGS)
@@ -280,7 +318,7 @@ static pid_t read_pid(const cluster_t *c, long i)
 	long pid;
 	int fd;
 
-	proc_path(c, i, "ternd.pid", path, sizeof path);
+	proc_path(c, i, pid_name(c, i), path, sizeof path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -297,7 +335,7 @@ static int write_pid(const cluster_t *c, long i, pid_t pid)
 {
 	char path[PATH_MAX], text[32];
 
-	proc_path(c, i, "ternd.pid", path, sizeof path);
+	proc_path(c, i, pid_name(c, i), path, sizeof path);
 	snprintf(text, sizeof text, "%ld\n", (long)pid);
 	return write_file(path, text);
 }
@@ -306,14 +344,15 @@ static void remove_pid(const cluster_t *c, long i)
 {
 	char path[PATH_MAX];
 
-	proc_path(c, i, "ternd.pid", path, sizeof path);
+	proc_path(c, i, pid_name(c, i), path, sizeof path);
 	unlink(path);
 }
 
 /* What pid is doing, if it is still process i of this cluster: its
- * command line runs a ternd with this process's data directory (so that
- * a pid the kernel has given to another program, or to a ternd of
- * another cluster, is never taken for it), and it is no zombie. */
+ * command line runs a ternd with this process's data directory, or java
+ * with this ZooKeeper's zoo.cfg (so that a pid the kernel has given to
+ * another program, or to a process of another cluster, is never taken for
+ * it), and it is no zombie. */
 static proc_state_t pid_state(const cluster_t *c, long i, pid_t pid)
 {
 	char path[64], cmdline[8192], want[PATH_MAX + 16], data[PATH_MAX], stat[512], *p;
@@ -332,10 +371,14 @@ static proc_state_t pid_state(const cluster_t *c, long i, pid_t pid)
 	if (n <= 0) /* a zombie has no command line */
 		return PS_GONE;
 	cmdline[n] = '\0';
-	proc_path(c, i, "", data, sizeof data);
-	snprintf(want, sizeof want, "--log.dirs=%s", data);
+	if (is_zk(c, i)) {
+		proc_path(c, i, "zoo.cfg", want, sizeof want);
+	} else {
+		proc_path(c, i, "", data, sizeof data);
+		snprintf(want, sizeof want, "--log.dirs=%s", data);
+	}
 	p = strrchr(cmdline, '/');
-	if (!strstr(p ? p : cmdline, "ternd"))
+	if (!strstr(p ? p : cmdline, is_zk(c, i) ? "java" : "ternd"))
 		return PS_GONE;
 	for (p = cmdline; p < cmdline + n; p += strlen(p) + 1)
 		if (strcmp(p, want) == 0)
@@ -427,33 +470,169 @@ typedef struct start {
 	int status; /* its wait status once it has exited */
 } start_t;
 
-/* Starts process i detached: its own session, stdin from /dev/null, its
- * output appended to its log; writes its pid file. false after
- * reporting why it could not be started. */
-static bool spawn(const char *cmd, const cluster_t *c, const char *ternd, long i, start_t *st)
+/* The java on PATH; NULL after reporting that there is none. The
+ * caller frees it. */
+static char *find_java(const char *cmd)
 {
-	char data[PATH_MAX], logp[PATH_MAX], a_dirs[PATH_MAX + 16], a_id[32], a_lis[64], a_ctl[96],
-	    label[32];
-	char *argv[16 + MAX_CONFIGS];
-	struct stat sb;
-	size_t n = 0;
-	pid_t pid;
-	int logfd;
+	const char *path = getenv("PATH");
+	char cand[PATH_MAX + 8];
 
-	proc_label(i, label, sizeof label);
-	proc_path(c, i, "", data, sizeof data);
-	proc_path(c, i, "ternd.log", logp, sizeof logp);
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		snprintf(cand, sizeof cand, "%.*s/java", (int)len, len ? path : ".");
+		if (access(cand, X_OK) == 0)
+			return strdup(cand);
+		path += len + (path[len] == ':');
+	}
+	cli_error(cmd, "--zookeeper needs java on PATH to run the ZooKeeper server; install "
+		       "default-jre-headless (tools/setup)");
+	return NULL;
+}
+
+/* The ZooKeeper server's classpath (TERN_ZK_CLASSPATH, else the jars of
+ * libzookeeper-java), in a static buffer; NULL after reporting a missing
+ * jar. */
+static const char *zk_classpath(const char *cmd)
+{
+	static const char *const need[] = {"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar"};
+	static char cp[4096];
+	const char *env = getenv("TERN_ZK_CLASSPATH");
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	if (env && *env)
+		return env;
+	for (size_t k = 0; k < sizeof need / sizeof need[0]; k++) {
+		snprintf(path, sizeof path, ZK_JARS "/%s", need[k]);
+		if (access(path, R_OK) != 0) {
+			cli_error(cmd,
+				  "--zookeeper: %s is missing; install libzookeeper-java "
+				  "(tools/setup), or name the server's jars in TERN_ZK_CLASSPATH",
+				  path);
+			return NULL;
+		}
+		n += (size_t)snprintf(cp + n, sizeof cp - n, "%s%s", n ? ":" : "", path);
+	}
+	/* With an slf4j binding the server's log lands in zk.log. */
+	if (access(ZK_JARS "/slf4j-simple.jar", R_OK) == 0)
+		snprintf(cp + n, sizeof cp - n, ":" ZK_JARS "/slf4j-simple.jar");
+	return cp;
+}
+
+/* Writes the ZooKeeper server's DIR/zookeeper/zoo.cfg; false after
+ * reporting why not. */
+static bool write_zoo_cfg(const char *cmd, const cluster_t *c)
+{
+	char path[PATH_MAX], data[PATH_MAX], *text = NULL;
+	int rc;
+
+	proc_path(c, 0, "data", data, sizeof data);
+	proc_path(c, 0, "zoo.cfg", path, sizeof path);
 	if (mkdir(data, 0755) != 0 && errno != EEXIST) {
 		cli_error(cmd, "cannot create %s: %s", data, strerror(errno));
 		return false;
 	}
+	/* tickTime 500: sessions down to 1 s (2 ticks). maxSessionTimeout:
+	 * ZooKeeper's default of 20 ticks (10 s) would cut the brokers'
+	 * default zookeeper.session.timeout.ms of 18 s. */
+	if (asprintf(&text,
+		     "# Written by tern-cluster at each start of ZooKeeper (docs/operations.md).\n"
+		     "tickTime=500\n"
+		     "dataDir=%s\n"
+		     "clientPortAddress=127.0.0.1\n"
+		     "clientPort=%ld\n"
+		     "maxSessionTimeout=120000\n"
+		     "admin.enableServer=false\n"
+		     "4lw.commands.whitelist=srvr\n",
+		     data, c->controller_port) < 0) {
+		cli_error(cmd, "out of memory");
+		return false;
+	}
+	rc = write_file(path, text);
+	free(text);
+	if (rc != 0)
+		cli_error(cmd, "cannot write %s: %s", path, strerror(errno));
+	return rc == 0;
+}
+
+/* Whether a ZooKeeper server answers "srvr" on 127.0.0.1:port now (its
+ * answer names its mode once it serves). */
+static bool zk_answers(long port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	char buf[1024];
+	size_t n = 0;
+	ssize_t r;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = false;
+
+	if (fd < 0)
+		return false;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "srvr", 4) == 4) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		while (n < sizeof buf - 1 && poll(&p, 1, 1000) == 1 &&
+		       (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+			n += (size_t)r;
+		buf[n] = '\0';
+		ok = strstr(buf, "Mode:") != NULL;
+	}
+	close(fd);
+	return ok;
+}
+
+/* Starts process i detached: its own session, stdin from /dev/null, its
+ * output appended to its log; writes its pid file. exe is ternd, or java
+ * for the ZooKeeper server. false after reporting why it could not be
+ * started. */
+static bool spawn(const char *cmd, const cluster_t *c, const char *exe, long i, start_t *st)
+{
+	char data[PATH_MAX], logp[PATH_MAX], a_dirs[PATH_MAX + 16], a_id[32], a_lis[64], a_ctl[96],
+	    label[32], cfg[PATH_MAX];
+	char *argv[16 + MAX_CONFIGS];
+	const char *cp;
+	struct stat sb;
+	size_t n = 0, nalloc = 0;
+	pid_t pid;
+	int logfd;
+
+	proc_label(c, i, label, sizeof label);
+	proc_path(c, i, "", data, sizeof data);
+	proc_path(c, i, log_name(c, i), logp, sizeof logp);
+	if (mkdir(data, 0755) != 0 && errno != EEXIST) {
+		cli_error(cmd, "cannot create %s: %s", data, strerror(errno));
+		return false;
+	}
+	argv[n++] = (char *)exe;
+	if (is_zk(c, i)) {
+		if (!(cp = zk_classpath(cmd)) || !write_zoo_cfg(cmd, c))
+			return false;
+		proc_path(c, i, "zoo.cfg", cfg, sizeof cfg);
+		argv[n++] = "-Xmx256m";
+		argv[n++] = "-XX:+UseSerialGC";
+		argv[n++] = "-cp";
+		argv[n++] = (char *)cp;
+		argv[n++] = "org.apache.zookeeper.server.ZooKeeperServerMain";
+		argv[n++] = cfg;
+		argv[n] = NULL;
+		goto start;
+	}
 	snprintf(a_dirs, sizeof a_dirs, "--log.dirs=%s", data);
 	snprintf(a_id, sizeof a_id, "--broker.id=%ld", proc_id(i));
 	snprintf(a_lis, sizeof a_lis, "--listeners=tcp://127.0.0.1:%ld", proc_port(c, i));
-	snprintf(a_ctl, sizeof a_ctl, "--controller.connect=tcp://127.0.0.1:%ld",
-		 c->controller_port);
-	argv[n++] = (char *)ternd;
-	argv[n++] = i == 0 ? "--process.roles=controller" : "--process.roles=broker";
+	if (c->zookeeper) {
+		/* Under ZooKeeper every broker may become the controller: no
+		 * process.roles, no controller.connect. */
+		argv[n++] = "--metadata.store=zookeeper";
+		snprintf(a_ctl, sizeof a_ctl, "--zookeeper.connect=127.0.0.1:%ld",
+			 c->controller_port);
+	} else {
+		argv[n++] = i == 0 ? "--process.roles=controller" : "--process.roles=broker";
+		snprintf(a_ctl, sizeof a_ctl, "--controller.connect=tcp://127.0.0.1:%ld",
+			 c->controller_port);
+	}
 	argv[n++] = a_id;
 	argv[n++] = a_dirs;
 	argv[n++] = a_lis;
@@ -462,6 +641,7 @@ static bool spawn(const char *cmd, const cluster_t *c, const char *ternd, long i
 	/* The default metrics port (9701) would be a broker's; --config may
 	 * not set it either, as every process would ask for the same port. */
 	argv[n++] = "--metrics.listener=";
+	nalloc = c->nconfigs;
 	for (size_t k = 0; k < c->nconfigs; k++) {
 		char *arg;
 
@@ -475,6 +655,7 @@ static bool spawn(const char *cmd, const cluster_t *c, const char *ternd, long i
 	}
 	argv[n] = NULL;
 
+start:
 	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (logfd < 0) {
 		cli_error(cmd, "cannot open %s: %s", logp, strerror(errno));
@@ -502,8 +683,8 @@ static bool spawn(const char *cmd, const cluster_t *c, const char *ternd, long i
 			close(fd);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		execv(ternd, argv);
-		dprintf(STDERR_FILENO, "tern-cluster: cannot run %s: %s\n", ternd, strerror(errno));
+		execv(exe, argv);
+		dprintf(STDERR_FILENO, "tern-cluster: cannot run %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}
 	if (pid < 0)
@@ -517,7 +698,7 @@ static bool spawn(const char *cmd, const cluster_t *c, const char *ternd, long i
 		pid = -1;
 	}
 out:
-	for (size_t k = n - c->nconfigs; k < n; k++)
+	for (size_t k = n - nalloc; k < n; k++)
 		free(argv[k]);
 	st->i = i;
 	st->pid = pid > 0 ? pid : 0;
@@ -534,7 +715,7 @@ static bool log_says_listening(const cluster_t *c, long i, off_t from)
 	ssize_t n;
 	int fd;
 
-	proc_path(c, i, "ternd.log", path, sizeof path);
+	proc_path(c, i, log_name(c, i), path, sizeof path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -555,7 +736,7 @@ static void put_log_tail(const cluster_t *c, long i)
 	off_t size;
 	int fd, lines = 0;
 
-	proc_path(c, i, "ternd.log", path, sizeof path);
+	proc_path(c, i, log_name(c, i), path, sizeof path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "  (no log: %s: %s)\n", path, strerror(errno));
@@ -615,8 +796,10 @@ static int wait_listening(const cluster_t *c, start_t *sts, size_t n, int64_t de
 			if (s->listening)
 				continue;
 			/* The log first: a process that listened and then died
-			 * is caught by the next step's checks. */
-			if (log_says_listening(c, s->i, s->log_from)) {
+			 * is caught by the next step's checks. ZooKeeper is
+			 * ready when it answers. */
+			if (is_zk(c, s->i) ? zk_answers(c->controller_port)
+					   : log_says_listening(c, s->i, s->log_from)) {
 				s->listening = true;
 				continue;
 			}
@@ -635,11 +818,13 @@ static int wait_listening(const cluster_t *c, start_t *sts, size_t n, int64_t de
 	}
 }
 
-/* Sends sig to every running process of the set (indexes of c), then
- * waits for them to be gone; after the deadline, SIGKILL, and a few
- * seconds more. Removes the pid files of those gone. Returns how many had
- * to be killed with SIGKILL; *left gets how many still run after all
- * that (they are reported). */
+/* Sends SIGTERM to every running process of the set (indexes of c) but
+ * ZooKeeper, which gets SIGKILL (it keeps its state on disk and a SIGTERM
+ * would not hurry it), then waits for them to be gone; after the
+ * deadline, SIGKILL, and a few seconds more. Removes the pid files of
+ * those gone. Returns how many had to be killed with SIGKILL after the
+ * deadline; *left gets how many still run after all that (they are
+ * reported). */
 static int stop_procs(const char *cmd, const cluster_t *c, const long *set, size_t n,
 		      int64_t deadline, int *left)
 {
@@ -651,7 +836,7 @@ static int stop_procs(const char *cmd, const cluster_t *c, const long *set, size
 		pid_t pid = live_pid(c, set[k], NULL);
 
 		if (pid) {
-			kill(pid, SIGTERM);
+			kill(pid, is_zk(c, set[k]) ? SIGKILL : SIGTERM);
 			/* A stopped process acts on SIGTERM only once continued. */
 			kill(pid, SIGCONT);
 		} else {
@@ -690,15 +875,16 @@ static int stop_procs(const char *cmd, const cluster_t *c, const long *set, size
 
 		if (pid) {
 			cli_error(cmd, "%s (pid %ld) is still running after SIGKILL",
-				  proc_label(set[k], label, sizeof label), (long)pid);
+				  proc_label(c, set[k], label, sizeof label), (long)pid);
 			(*left)++;
 		}
 	}
 	return killed;
 }
 
-/* Stops the whole cluster: the brokers first, the controller last, so
- * that the brokers can still tell it they are leaving. */
+/* Stops the whole cluster: the brokers first, the controller or ZooKeeper
+ * last, once the brokers are gone, so that the brokers can still tell it
+ * they are leaving. */
 static int stop_all(const char *cmd, const cluster_t *c, int timeout_s, int *killed)
 {
 	long set[MAX_BROKERS];
@@ -768,20 +954,31 @@ static bool parse_timeout(const char *cmd, const char *s, int *out)
 	return true;
 }
 
-/* Takes the process operand of kill and start: a broker id or
- * "controller"; -1 after reporting a bad one. */
+/* Process 0's name on the command line. */
+static const char *proc0_name(const cluster_t *c)
+{
+	return c->zookeeper ? "zookeeper" : "controller";
+}
+
+/* Takes the process operand of kill and start: a broker id, or
+ * "controller" ("zookeeper" under ZooKeeper); -1 after reporting a bad
+ * one. */
 static long parse_proc(const char *cmd, const cluster_t *c, const char *s)
 {
 	long id;
 
-	if (strcmp(s, "controller") == 0)
+	if (strcmp(s, proc0_name(c)) == 0)
 		return 0;
 	if (cli_parse_long(s, 1, c->nbrokers, &id))
 		return id;
 	cli_usage_error(cmd,
 			"no process '%s' in this cluster: give a broker id, 1 to %ld, or "
-			"'controller'",
-			s, c->nbrokers);
+			"'%s'%s",
+			s, c->nbrokers, proc0_name(c),
+			c->zookeeper && strcmp(s, "controller") == 0
+			    ? " (under ZooKeeper the controller is one of the brokers: its log "
+			      "says 'this broker is the controller now')"
+			    : "");
 	return -1;
 }
 
@@ -790,12 +987,17 @@ static long parse_proc(const char *cmd, const cluster_t *c, const char *s)
 
 static const char up_usage[] =
     "usage: tern-cluster up --brokers N [--dir DIR] [--base-port P] [--config KEY=VALUE]...\n"
+    "                       [--zookeeper]\n"
     "\n"
     "Starts a local cluster: a controller-only ternd (id 100) and N brokers (ids\n"
     "1 to N), each in its own session, detached. Broker i listens on\n"
     "tcp://127.0.0.1:P+i-1 with its data, log (ternd.log) and pid file\n"
     "(ternd.pid) in DIR/i/; the controller listens on tcp://127.0.0.1:P+N with\n"
-    "them in DIR/controller/. The layout is kept in DIR/cluster.conf for the\n"
+    "them in DIR/controller/. With --zookeeper, a ZooKeeper server on\n"
+    "127.0.0.1:P+N (java; its zoo.cfg, data, zk.log and zk.pid in\n"
+    "DIR/zookeeper/) takes the controller's place: the brokers keep their\n"
+    "metadata in it and elect the controller among themselves. The layout is\n"
+    "kept in DIR/cluster.conf for the\n"
     "other commands. Waits until every broker has registered with the\n"
     "controller, then prints the bootstrap list (every broker's URL, comma-\n"
     "separated) on stdout. When a process fails to start, prints its log's\n"
@@ -808,8 +1010,9 @@ static const char up_usage[] =
     "                         ports P to P+N\n"
     "  -c, --config KEY=VALUE a ternd setting for every process (docs/configuration.md),\n"
     "                         passed as --KEY=VALUE; repeatable\n"
-    "      --zookeeper        keep metadata in ZooKeeper (not available yet)\n" TIMEOUT_HELP
-	HELP_HELP;
+    "      --zookeeper        a ZooKeeper server instead of the controller process\n"
+    "                         (metadata.store=zookeeper; needs java and\n"
+    "                         libzookeeper-java, or TERN_ZK_CLASSPATH)\n" TIMEOUT_HELP HELP_HELP;
 
 static bool port_free(long port)
 {
@@ -868,8 +1071,8 @@ static int up(int argc, char **argv)
 	start_t sts[MAX_BROKERS + 1];
 	size_t nsts = 0;
 	tern_admin_t *a = NULL;
-	char *ternd = NULL, *boot = NULL, label[32], url[64];
-	bool zookeeper = false, registered = false;
+	char *ternd = NULL, *java = NULL, *boot = NULL, label[32], url[64];
+	bool registered = false;
 	int ch, timeout_s = DEFAULT_TIMEOUT_S, rc = CLI_EXIT_FAIL, k, killed;
 	int64_t deadline;
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -913,7 +1116,7 @@ static int up(int argc, char **argv)
 			c.nconfigs++;
 			break;
 		case OPT_ZOOKEEPER:
-			zookeeper = true;
+			c.zookeeper = true;
 			break;
 		case OPT_TIMEOUT:
 			if (!parse_timeout(cmd, optarg, &timeout_s)) {
@@ -933,12 +1136,6 @@ static int up(int argc, char **argv)
 	if (argc > optind) {
 		rc =
 		    cli_usage_error(cmd, "no operand expected; '%s' is one too many", argv[optind]);
-		goto out;
-	}
-	if (zookeeper) {
-		fprintf(stderr, PROG ": --zookeeper is not available yet (metadata.store=zookeeper "
-				     "comes with the ZooKeeper store)\n");
-		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
 	if (!c.nbrokers) {
@@ -979,7 +1176,7 @@ static int up(int argc, char **argv)
 						  "a cluster is already running in %s (%s, pid "
 						  "%ld); stop it with '" PROG " down --dir %s', "
 						  "or choose another --dir",
-						  c.dir, proc_label(i, label, sizeof label),
+						  c.dir, proc_label(&old, i, label, sizeof label),
 						  (long)pid, dir);
 					cluster_free(&old);
 					goto out;
@@ -994,10 +1191,12 @@ static int up(int argc, char **argv)
 			    cmd,
 			    "port %ld (%s) is in use on 127.0.0.1; stop what listens there or "
 			    "choose other ports with --base-port (the cluster takes P to P+%ld)",
-			    proc_port(&c, i), proc_label(i, label, sizeof label), c.nbrokers);
+			    proc_port(&c, i), proc_label(&c, i, label, sizeof label), c.nbrokers);
 			goto out;
 		}
 	if (!(ternd = find_ternd(cmd)) || !(boot = bootstrap_of(&c)))
+		goto out;
+	if (c.zookeeper && (!(java = find_java(cmd)) || !zk_classpath(cmd)))
 		goto out;
 	if (save_layout(&c) != 0) {
 		cli_error(cmd, "cannot write %s/cluster.conf: %s", c.dir, strerror(errno));
@@ -1011,16 +1210,21 @@ static int up(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	deadline = now_ms() + timeout_s * 1000LL;
 	for (long i = 0; i <= c.nbrokers; i++) {
-		if (!spawn(cmd, &c, ternd, i, &sts[nsts]))
+		if (!spawn(cmd, &c, is_zk(&c, i) ? java : ternd, i, &sts[nsts]))
 			goto fail;
 		nsts++;
+		/* A broker under ZooKeeper opens its session before it
+		 * listens: ZooKeeper first, serving. */
+		if (is_zk(&c, i) && (k = wait_listening(&c, sts, 1, deadline)) != -1)
+			goto zk_failed;
 	}
 	k = wait_listening(&c, sts, nsts, deadline);
+zk_failed:
 	if (k >= 0) {
 		char why[96];
 
 		cli_error(cmd, "%s exited during start-up (%s)",
-			  proc_label(sts[k].i, label, sizeof label),
+			  proc_label(&c, sts[k].i, label, sizeof label),
 			  exit_text(sts[k].status, why, sizeof why));
 		put_log_tail(&c, sts[k].i);
 		goto fail;
@@ -1056,7 +1260,7 @@ static int up(int argc, char **argv)
 
 				sts[j].pid = 0;
 				cli_error(cmd, "%s exited during start-up (%s)",
-					  proc_label(sts[j].i, label, sizeof label),
+					  proc_label(&c, sts[j].i, label, sizeof label),
 					  exit_text(status, what, sizeof what));
 				put_log_tail(&c, sts[j].i);
 				goto fail;
@@ -1069,9 +1273,10 @@ static int up(int argc, char **argv)
 	printf("%s\n", boot);
 	fflush(stdout);
 	fprintf(stderr,
-		PROG ": %ld broker%s and a controller are running in %s; '" PROG
+		PROG ": %ld broker%s and %s are running in %s; '" PROG
 		     " status --dir %s' shows them, '" PROG " down --dir %s' stops them\n",
-		c.nbrokers, c.nbrokers > 1 ? "s" : "", c.dir, dir, dir);
+		c.nbrokers, c.nbrokers > 1 ? "s" : "", c.zookeeper ? "ZooKeeper" : "a controller",
+		c.dir, dir, dir);
 	rc = CLI_EXIT_OK;
 	goto out;
 
@@ -1086,14 +1291,17 @@ timeout:
 		if (sts[j].listening)
 			continue;
 		fprintf(stderr, "%s does not listen yet.\n",
-			proc_label(sts[j].i, label, sizeof label));
+			proc_label(&c, sts[j].i, label, sizeof label));
 		put_log_tail(&c, sts[j].i);
 	}
 	if (nsts && sts[nsts - 1].listening && !registered)
 		fprintf(stderr,
 			"Every process listens, but broker 1 does not list all %ld "
-			"brokers: see the controller's log, %s/controller/ternd.log.\n",
-			c.nbrokers, c.dir);
+			"brokers: see %s.\n",
+			c.nbrokers,
+			c.zookeeper ? "the brokers' logs (the controller is one of them), "
+				      "DIR/i/ternd.log"
+				    : "the controller's log, DIR/controller/ternd.log");
 fail:
 	tern_admin_destroy(a);
 	a = NULL;
@@ -1106,6 +1314,7 @@ fail:
 out:
 	tern_admin_destroy(a);
 	free(ternd);
+	free(java);
 	free(boot);
 	cluster_free(&c);
 	return rc;
@@ -1117,14 +1326,16 @@ out:
 static const char status_usage[] =
     "usage: tern-cluster status [--dir DIR] [--format text|json]\n"
     "\n"
-    "Prints every process of the cluster: its id, role, URL, pid, state\n"
+    "Prints every process of the cluster (the controller or, with --zookeeper,\n"
+    "the ZooKeeper server, then the brokers): its id, role, URL, pid, state\n"
     "(running, stopped by SIGSTOP, or not running) and, for a broker, whether\n"
     "the cluster lists it as registered and whether it answers, as the\n"
     "metadata of a running broker says (unknown when no broker runs). The\n"
     "json form is\n"
     "  {\"dir\", \"bootstrap\", \"processes\": [{\"id\", \"role\", \"url\", \"pid\",\n"
     "   \"state\", \"running\", \"registered\", \"alive\"}...]}\n"
-    "with the controller first. Exits 0 when every process runs, 1 when one\n"
+    "with the controller first (ZooKeeper: id null, role \"zookeeper\", url\n"
+    "HOST:PORT). Exits 0 when every process runs, 1 when one\n"
     "does not (or there is no cluster in DIR).\n"
     "\n"
     "Options:\n" DIR_HELP "      --format text|json output format (default text)\n" HELP_HELP;
@@ -1237,10 +1448,15 @@ static int status(int argc, char **argv)
 		static const char *const tri_json[] = {"null", "false", "true"};
 		static const char *const tri_text[] = {"?", "no", "yes"};
 
+		const char *role = i ? "broker" : c.zookeeper ? "zookeeper" : "controller";
+
 		proc_url(&c, i, url, sizeof url);
 		if (json) {
-			printf("%s{\"id\":%ld,\"role\":\"%s\",\"url\":\"%s\",\"pid\":",
-			       i ? "," : "", proc_id(i), i ? "broker" : "controller", url);
+			if (is_zk(&c, i))
+				printf("{\"id\":null");
+			else
+				printf("%s{\"id\":%ld", i ? "," : "", proc_id(i));
+			printf(",\"role\":\"%s\",\"url\":\"%s\",\"pid\":", role, url);
 			if (pids[i])
 				printf("%ld", (long)pids[i]);
 			else
@@ -1254,10 +1470,9 @@ static int status(int argc, char **argv)
 
 			if (pids[i])
 				snprintf(pid, sizeof pid, "%ld", (long)pids[i]);
-			snprintf(id, sizeof id, "%ld", proc_id(i));
-			printf("%-10s  %-10s  %-22s  %-8s  %-11s  %-10s  %s\n", id,
-			       i ? "broker" : "controller", url, pid, state_name(states[i]),
-			       i ? tri_text[listed[i] + 1] : "-",
+			snprintf(id, sizeof id, is_zk(&c, i) ? "-" : "%ld", proc_id(i));
+			printf("%-10s  %-10s  %-22s  %-8s  %-11s  %-10s  %s\n", id, role, url, pid,
+			       state_name(states[i]), i ? tri_text[listed[i] + 1] : "-",
 			       i ? tri_text[answers[i] + 1] : "-");
 		}
 	}
@@ -1276,8 +1491,9 @@ static const char down_usage[] =
     "usage: tern-cluster down [--dir DIR] [--timeout SECONDS]\n"
     "\n"
     "Stops the cluster: SIGTERM to every broker, waits for them to exit, then\n"
-    "the same for the controller; a process still running after the timeout\n"
-    "gets SIGKILL. Removes the pid files; the data and logs stay, and 'up' on\n"
+    "the same for the controller (ZooKeeper gets SIGKILL once the brokers are\n"
+    "gone); a process still running after the timeout gets SIGKILL. Removes the pid files; the "
+    "data and logs stay, and 'up' on\n"
     "the same DIR starts the cluster again on them.\n"
     "\n"
     "Options:\n" DIR_HELP TIMEOUT_HELP HELP_HELP;
@@ -1342,7 +1558,8 @@ static const char kill_usage[] =
     "usage: tern-cluster kill ID [--signal KILL|TERM|STOP|CONT] [--dir DIR]\n"
     "\n"
     "Sends a signal (default KILL) to one process of the cluster: broker ID (1\n"
-    "to N) or 'controller'. Waits until the signal has taken effect: the\n"
+    "to N), or 'controller' ('zookeeper' under --zookeeper). Waits until the signal has taken "
+    "effect: the\n"
     "process is gone (KILL, TERM: its pid file is then removed), stopped (STOP)\n"
     "or running again (CONT). 'tern-cluster start ID' restarts a process that\n"
     "is gone.\n"
@@ -1422,7 +1639,7 @@ static int kill_cmd(int argc, char **argv)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	proc_label(i, label, sizeof label);
+	proc_label(&c, i, label, sizeof label);
 	pid = live_pid(&c, i, &st);
 	if (!pid) {
 		cli_error(cmd, "%s is not running; start it with '" PROG " start %s --dir %s'",
@@ -1469,7 +1686,8 @@ static const char start_usage[] =
     "usage: tern-cluster start ID [--dir DIR] [--timeout SECONDS]\n"
     "\n"
     "Starts one process of the cluster again, broker ID (1 to N) or\n"
-    "'controller', on its data and with the cluster's saved settings, and waits\n"
+    "'controller' ('zookeeper' under --zookeeper), on its data and with the cluster's saved "
+    "settings, and waits\n"
     "until it listens. When it exits instead, prints its log's last lines and\n"
     "exits 1.\n"
     "\n"
@@ -1524,7 +1742,7 @@ static int start(int argc, char **argv)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	proc_label(i, label, sizeof label);
+	proc_label(&c, i, label, sizeof label);
 	pid = live_pid(&c, i, &pst);
 	if (pid && pst == PS_STOPPED) {
 		cli_error(cmd,
@@ -1541,29 +1759,31 @@ static int start(int argc, char **argv)
 		goto out;
 	}
 	if (i > 0) {
-		/* A broker registers with the controller before it listens: it
-		 * would wait for the whole timeout. */
+		/* A broker registers with the controller (or opens its
+		 * ZooKeeper session) before it listens: it would wait for the
+		 * whole timeout. */
 		proc_state_t cst;
+		char l0[32];
 
 		live_pid(&c, 0, &cst);
+		proc_label(&c, 0, l0, sizeof l0);
 		if (cst == PS_GONE) {
 			cli_error(cmd,
-				  "the controller is not running, and a broker joins through it "
-				  "before it listens; start it first with '" PROG
-				  " start controller --dir %s'",
-				  dir);
+				  "%s is not running, and a broker joins through it before it "
+				  "listens; start it first with '" PROG " start %s --dir %s'",
+				  l0, proc0_name(&c), dir);
 			goto out;
 		}
 		if (cst == PS_STOPPED) {
 			cli_error(cmd,
-				  "the controller is stopped (SIGSTOP), and a broker joins through "
-				  "it before it listens; continue it first with '" PROG
-				  " kill controller --signal CONT --dir %s'",
-				  dir);
+				  "%s is stopped (SIGSTOP), and a broker joins through it before "
+				  "it listens; continue it first with '" PROG
+				  " kill %s --signal CONT --dir %s'",
+				  l0, proc0_name(&c), dir);
 			goto out;
 		}
 	}
-	if (!(ternd = find_ternd(cmd)))
+	if (!(ternd = is_zk(&c, i) ? find_java(cmd) : find_ternd(cmd)))
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1602,7 +1822,7 @@ out:
 /* ------------------------------------------------------------------------ */
 
 static const cli_command_t commands[] = {
-    {"up", "start a controller and N brokers on this machine", up},
+    {"up", "start a controller (or ZooKeeper) and N brokers on this machine", up},
     {"status", "every process of the cluster: pid, state, registration", status},
     {"down", "stop every process (brokers first); the data stays", down},
     {"kill", "signal one process (default SIGKILL)", kill_cmd},
@@ -1615,8 +1835,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: tern-cluster <command> [options]\n"
 	      "\n"
-	      "A local Tern cluster in one command: a controller and N brokers on\n"
-	      "127.0.0.1, their data, logs and pid files under one directory\n"
+	      "A local Tern cluster in one command: a controller (or, with up\n"
+	      "--zookeeper, a ZooKeeper server) and N brokers on 127.0.0.1, their\n"
+	      "data, logs and pid files under one directory\n"
 	      "(default " DEFAULT_DIR ").\n"
 	      "\n"
 	      "Commands:\n",

@@ -1,5 +1,5 @@
-/* tests/cluster/cluster_util.c: controller and brokers as real processes
- * for the cluster suite (see cluster_util.h). */
+/* tests/cluster/cluster_util.c: controller (or ZooKeeper) and brokers as
+ * real processes for the cluster suite (see cluster_util.h). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zookeeper/zookeeper.h>
 
 #include "cluster_util.h"
 #include "log/log.h"
@@ -132,6 +133,7 @@ void cu_init(cu_cluster_t *c, int n, const char *tag)
 	ck_assert_msg(root != NULL, "cu_root_init was not called");
 	ck_assert_int_ge(asprintf(&c->dir, "%s/%s-XXXXXX", root, tag), 0);
 	ck_assert_ptr_nonnull(mkdtemp(c->dir));
+	c->zk.pid = -1;
 	proc_init(c, &c->ctl, CU_CONTROLLER_ID);
 	for (int i = 0; i < n; i++) {
 		proc_init(c, &c->br[i], i + 1);
@@ -165,19 +167,133 @@ static bool file_has(const char *path, const char *needle)
 
 /* Appends pid to the cluster directory's pids file, which
  * cu_reap_leftovers reads when the test process died without cu_fini. */
-static void note_pid(const cu_proc_t *p, pid_t pid)
+static void note_cluster_pid(const char *cdir, pid_t pid)
 {
-	char path[1024], *slash;
+	char path[1024];
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s", p->dir);
-	slash = strrchr(path, '/');
-	ck_assert_ptr_nonnull(slash);
-	snprintf(slash, sizeof path - (size_t)(slash - path), "/pids");
+	snprintf(path, sizeof path, "%s/pids", cdir);
 	f = fopen(path, "a");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "%d\n", (int)pid);
 	fclose(f);
+}
+
+static void note_pid(const cu_proc_t *p, pid_t pid)
+{
+	char path[1024], *slash;
+
+	snprintf(path, sizeof path, "%s", p->dir);
+	slash = strrchr(path, '/');
+	ck_assert_ptr_nonnull(slash);
+	*slash = '\0';
+	note_cluster_pid(path, pid);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The metadata                                                               */
+
+static void zk_quiet_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+	(void)zh;
+	(void)type;
+	(void)state;
+	(void)path;
+	(void)ctx;
+}
+
+/* The handle reading ZooKeeper, connected (opened on first use). */
+static zhandle_t *zk_handle(cu_cluster_t *c)
+{
+	char hosts[64];
+	int64_t deadline;
+
+	if (c->zh && zoo_state(c->zh) == ZOO_CONNECTED_STATE)
+		return c->zh;
+	if (!c->zh) {
+		snprintf(hosts, sizeof hosts, "127.0.0.1:%d", c->zk.port);
+		zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+		c->zh = zookeeper_init(hosts, zk_quiet_watcher, 30000, NULL, NULL, 0);
+		ck_assert_msg(c->zh != NULL, "zookeeper_init %s: %s", hosts, strerror(errno));
+	}
+	deadline = now_ms() + 30000LL * cu_mult();
+	while (zoo_state(c->zh) != ZOO_CONNECTED_STATE) {
+		ck_assert_msg(now_ms() < deadline, "no ZooKeeper session within 30 s");
+		sleep_ms(10);
+	}
+	return c->zh;
+}
+
+/* A ZooKeeper node's data, NUL-terminated and malloc()ed; NULL when the
+ * node does not exist. */
+static char *zk_read(cu_cluster_t *c, const char *path)
+{
+	int cap = 1 << 20, len = cap - 1, rc;
+	char *buf = malloc((size_t)cap);
+
+	ck_assert_ptr_nonnull(buf);
+	rc = zoo_get(zk_handle(c), path, 0, buf, &len, NULL);
+	if (rc == ZNONODE) {
+		free(buf);
+		return NULL;
+	}
+	ck_assert_msg(rc == ZOK, "zoo_get %s: %s", path, zerror(rc));
+	buf[len < 0 ? 0 : len] = '\0';
+	return buf;
+}
+
+/* The controller's committed metadata as text (its file, or /tern/metadata
+ * under ZooKeeper), malloc()ed; NULL when there is none yet. */
+static char *metadata_text(cu_cluster_t *c)
+{
+	char path[512];
+	FILE *f;
+	char *text;
+	size_t n;
+
+	if (c->zookeeper)
+		return zk_read(c, "/tern/metadata");
+	snprintf(path, sizeof path, "%s/tern-controller", c->ctl.dir);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	text = malloc(1 << 22);
+	ck_assert_ptr_nonnull(text);
+	n = fread(text, 1, (1 << 22) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
+/* The text's lines as a stream (for fgets), or NULL when there is none. */
+static FILE *metadata_open(cu_cluster_t *c, char **text)
+{
+	FILE *f;
+
+	*text = metadata_text(c);
+	if (!*text)
+		return NULL;
+	f = fmemopen(*text, strlen(*text), "r");
+	ck_assert_ptr_nonnull(f);
+	return f;
+}
+
+static void metadata_close(FILE *f, char *text)
+{
+	if (f)
+		fclose(f);
+	free(text);
+}
+
+int32_t cu_zk_controller(cu_cluster_t *c)
+{
+	char *data = zk_read(c, "/controller"), *p;
+	int32_t id = -1;
+
+	if (data && (p = strstr(data, "\"brokerid\":")))
+		id = (int32_t)strtol(p + strlen("\"brokerid\":"), NULL, 10);
+	free(data);
+	return id;
 }
 
 /* Forks and execs ternd with args (NULL-terminated) in its own process
@@ -238,12 +354,10 @@ static void proc_spawn(cu_proc_t *p, char *const *args)
 /* The broker epoch the controller's file holds for id, -1 if none. */
 static int64_t registered_epoch(cu_cluster_t *c, int32_t id)
 {
-	char path[512], line[1024];
-	FILE *f;
+	char line[1024], *text;
+	FILE *f = metadata_open(c, &text);
 	int64_t epoch = -1;
 
-	snprintf(path, sizeof path, "%s/tern-controller", c->ctl.dir);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof line, f)) {
@@ -254,14 +368,39 @@ static int64_t registered_epoch(cu_cluster_t *c, int32_t id)
 		    bid == id)
 			epoch = ep;
 	}
-	fclose(f);
+	metadata_close(f, text);
 	return epoch;
+}
+
+void cu_use_zookeeper(cu_cluster_t *c, int session_ms)
+{
+	char why[640];
+
+	ck_assert_msg(tt_zk_available(why, sizeof why), "%s", why);
+	c->zookeeper = true;
+	c->zk_session_ms = session_ms;
+	c->zk.pid = -1;
+	c->zk.port = free_port();
+	ck_assert_int_ge(asprintf(&c->zk.dir, "%s/zk", c->dir), 0);
 }
 
 void cu_start(cu_cluster_t *c)
 {
 	char a[5][256];
 	char *args[8];
+
+	if (c->zookeeper) {
+		char *dir = strdup(c->zk.dir);
+
+		ck_assert_ptr_nonnull(dir);
+		ck_assert_msg(tt_zk_start(&c->zk, dir, c->zk.port, 60000 * cu_mult()) == 0,
+			      "ZooKeeper did not start (its log is above)");
+		free(dir);
+		note_cluster_pid(c->dir, c->zk.pid);
+		for (int i = 1; i <= c->n; i++)
+			cu_broker_start(c, i);
+		return;
+	}
 
 	snprintf(a[0], sizeof a[0], "--log.dirs=%s", c->ctl.dir);
 	snprintf(a[1], sizeof a[1], "--listeners=%s", c->ctl.url);
@@ -289,9 +428,9 @@ cu_proc_t *cu_broker(cu_cluster_t *c, int32_t id)
 void cu_broker_start(cu_cluster_t *c, int32_t id)
 {
 	cu_proc_t *p = cu_broker(c, id);
-	char a[8][256];
+	char a[9][256];
 	char *args[24];
-	int k = 0;
+	int k = 0, na = 7;
 	int64_t before = registered_epoch(c, id), deadline;
 
 	snprintf(a[0], sizeof a[0], "--broker.id=%d", id);
@@ -301,8 +440,17 @@ void cu_broker_start(cu_cluster_t *c, int32_t id)
 	snprintf(a[4], sizeof a[4], "--broker.session.timeout.ms=%d", c->session_ms);
 	snprintf(a[5], sizeof a[5], "--broker.heartbeat.interval.ms=%d", c->heartbeat_ms);
 	snprintf(a[6], sizeof a[6], "--replica.lag.time.max.ms=%d", c->lag_ms);
-	args[k++] = "--process.roles=broker";
-	for (int i = 0; i < 7; i++)
+	if (c->zookeeper) {
+		/* Every broker may become the controller: no process.roles,
+		 * no controller.connect. */
+		snprintf(a[3], sizeof a[3], "--metadata.store=zookeeper");
+		snprintf(a[7], sizeof a[7], "--zookeeper.connect=127.0.0.1:%d", c->zk.port);
+		snprintf(a[8], sizeof a[8], "--zookeeper.session.timeout.ms=%d", c->zk_session_ms);
+		na = 9;
+	} else {
+		args[k++] = "--process.roles=broker";
+	}
+	for (int i = 0; i < na; i++)
 		args[k++] = a[i];
 	args[k++] = "--metrics.listener=";
 	for (int i = 0; i < c->nextra; i++)
@@ -379,6 +527,11 @@ void cu_fini(cu_cluster_t *c)
 	for (int i = 0; i < c->n; i++)
 		proc_reap(&c->br[i]);
 	proc_reap(&c->ctl);
+	if (c->zh) {
+		zookeeper_close(c->zh);
+		c->zh = NULL;
+	}
+	tt_zk_fini(&c->zk);
 	for (int i = 0; i < c->n; i++)
 		proc_free(&c->br[i]);
 	proc_free(&c->ctl);
@@ -408,12 +561,10 @@ static int parse_ids(const char *s, int32_t *ids, int max)
 
 bool cu_part_read(cu_cluster_t *c, const char *topic, int32_t part, cu_part_t *out)
 {
-	char path[512], line[1024], name[256];
-	FILE *f;
+	char line[1024], name[256], *text;
+	FILE *f = metadata_open(c, &text);
 	bool in_topic = false, found = false;
 
-	snprintf(path, sizeof path, "%s/tern-controller", c->ctl.dir);
-	f = fopen(path, "r");
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof line, f)) {
@@ -442,7 +593,7 @@ bool cu_part_read(cu_cluster_t *c, const char *topic, int32_t part, cu_part_t *o
 			out->nisr = parse_ids(s + 3, out->isr, CU_MAX_BROKERS);
 		found = true;
 	}
-	fclose(f);
+	metadata_close(f, text);
 	return found;
 }
 
@@ -774,7 +925,7 @@ static bool ours(pid_t pid, const char *dir)
 		if (cmd[i] == '\0')
 			cmd[i] = ' ';
 	cmd[n] = '\0';
-	return strstr(cmd, "ternd") && strstr(cmd, dir);
+	return (strstr(cmd, "ternd") || strstr(cmd, "java")) && strstr(cmd, dir);
 }
 
 static void tail_file(const char *path, int lines)
@@ -823,6 +974,8 @@ void cu_reap_leftovers(void)
 			snprintf(path, sizeof path, "%s/%d.err", dir, i);
 			tail_file(path, 40);
 		}
+		snprintf(path, sizeof path, "%s/zk/zk.log", dir);
+		tail_file(path, 20);
 		if (getenv("TERN_KEEP_DIRS")) {
 			snprintf(path, sizeof path, "%s/reaped", dir);
 			if ((f = fopen(path, "w")))

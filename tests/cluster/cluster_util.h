@@ -1,9 +1,11 @@
 /* tests/cluster/cluster_util.h: a real cluster for the cluster suite: one
- * controller-only ternd and N brokers on free ports under one tt_mkdtemp
- * directory, each process in its own process group with its output in
- * files; kill, stop, cont, restart helpers; waits on the controller's
- * committed partition state with deadlines; and a reader of a replica's
- * segment files for comparing replicas batch by batch. */
+ * controller-only ternd (or, after cu_use_zookeeper, a ZooKeeper server with
+ * brokers under metadata.store=zookeeper) and N brokers on free ports under
+ * one tt_mkdtemp directory, each process in its own process group with its
+ * output in files; kill, stop, cont, restart helpers; waits on the
+ * controller's committed partition state (its metadata file, or the znode
+ * /tern/metadata) with deadlines; and a reader of a replica's segment files
+ * for comparing replicas batch by batch. */
 #ifndef TERN_TESTS_CLUSTER_UTIL_H
 #define TERN_TESTS_CLUSTER_UTIL_H
 
@@ -11,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "zkserver.h"
 
 #define CU_MAX_BROKERS	 5
 #define CU_CONTROLLER_ID 100
@@ -35,8 +39,12 @@ typedef struct cu_cluster {
 	int lag_ms;
 	const char *extra[8]; /* more --key=value for every broker (borrowed) */
 	int nextra;
-	cu_proc_t ctl;
+	cu_proc_t ctl; /* not started under ZooKeeper */
 	cu_proc_t br[CU_MAX_BROKERS];
+	bool zookeeper;	   /* metadata.store=zookeeper (cu_use_zookeeper) */
+	int zk_session_ms; /* the brokers' zookeeper.session.timeout.ms */
+	tt_zk_t zk;	   /* the server, in dir/zk */
+	void *zh;	   /* a zhandle_t * reading the metadata, opened on first use */
 	char bootstrap[CU_MAX_BROKERS * 64]; /* every broker's url, comma-separated */
 } cu_cluster_t;
 
@@ -56,8 +64,15 @@ void cu_reap_leftovers(void);
  * 100 ms, replica lag 1500 ms), free ports and a fresh directory under the
  * root; the caller may change the timeouts and add extra before cu_start. */
 void cu_init(cu_cluster_t *c, int n, const char *tag);
-/* Starts the controller, then every broker, and waits until each is
- * listening and registered. */
+/* Makes c (after cu_init, before cu_start) a cluster under ZooKeeper: a
+ * server on a free port instead of the controller process, brokers with
+ * metadata.store=zookeeper and zookeeper.session.timeout.ms=session_ms.
+ * Call tt_zk_require() in main() first: a forked case cannot skip. */
+void cu_use_zookeeper(cu_cluster_t *c, int session_ms);
+/* Under ZooKeeper: the broker /controller names, -1 when none. */
+int32_t cu_zk_controller(cu_cluster_t *c);
+/* Starts the controller (or ZooKeeper), then every broker, and waits until
+ * each is listening and registered. */
 void cu_start(cu_cluster_t *c);
 /* Kills what still runs and removes the directory. */
 void cu_fini(cu_cluster_t *c);

@@ -4,7 +4,11 @@
  * leader under an idempotent producer without losing an acknowledged record;
  * NOT_ENOUGH_REPLICAS with two of three brokers down; clean and unclean
  * election with only a stale replica left; a paused follower and a paused
- * (zombie) leader; a leader restarted within its session. */
+ * (zombie) leader; a leader restarted within its session. With
+ * TERN_CLUSTER_ZK=1 (meson's test_cluster_zk) the ZooKeeper-mode cases
+ * instead (metadata.store=zookeeper, every broker a candidate controller):
+ * kill -9 of the controller's broker under an idempotent acks=all load, and
+ * committed offsets surviving the loss of the group coordinator's broker. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,8 +25,10 @@
 #include "log/log.h"
 #include "tclient.h"
 #include "tern/admin.h"
+#include "tern/consumer.h"
 #include "tern/producer.h"
 #include "testutil.h"
+#include "zkserver.h"
 
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -407,13 +413,14 @@ END_TEST
 
 static atomic_bool prod_stop;
 static atomic_long prod_sent;
+static const char *prod_topic = "bounce"; /* what producer_main writes to */
 
 static void *producer_main(void *arg)
 {
 	tern_producer_t *p = arg;
 
 	for (long i = 0; i < led.cap && !atomic_load(&prod_stop); i++) {
-		produce_one(p, "bounce", i);
+		produce_one(p, prod_topic, i);
 		atomic_store(&prod_sent, i + 1);
 	}
 	return NULL;
@@ -435,6 +442,7 @@ START_TEST(kill_9_leader_three_times_loses_no_acknowledged_record)
 
 	cu_init(&cl, 3, "cl-bounce");
 	cu_start(&cl);
+	prod_topic = "bounce";
 	cu_create_topic(&cl, "bounce", 1, 3, KV("min.insync.replicas=2"), 1);
 	ledger_init(cap);
 	atomic_store(&prod_stop, false);
@@ -968,6 +976,184 @@ START_TEST(corrupt_leader_loses_leadership_repairs_and_rejoins)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* 7. Under ZooKeeper: the controller's broker killed                          */
+
+static bool controller_other_than(void *arg)
+{
+	int32_t id = cu_zk_controller(&cl);
+
+	return id > 0 && id != *(int32_t *)arg;
+}
+
+START_TEST(zk_controller_killed_and_restarted_under_load_loses_nothing)
+{
+	const long cap = tt_scale(3000000), step = tt_scale(20000);
+	tern_producer_t *p;
+	pthread_t th;
+	long want;
+	int32_t ctl, ctl2;
+	cu_part_t st;
+	int64_t t0;
+
+	cu_init(&cl, 3, "zk-failover");
+	cu_use_zookeeper(&cl, 2500);
+	cl.session_ms = 2000;
+	cu_start(&cl);
+	cu_create_topic(&cl, "zkf", 1, 3, KV("min.insync.replicas=2"), 1);
+	ledger_init(cap);
+	atomic_store(&prod_stop, false);
+	atomic_store(&prod_sent, 0);
+	prod_topic = "zkf";
+	p = producer_new(KV("acks", "all", "enable.idempotence", "true", "linger.ms", "5",
+			    "buffer.memory", "2000000", "request.timeout.ms", "5000",
+			    "delivery.timeout.ms", "120000", "retry.backoff.ms", "50"));
+	ck_assert_int_eq(pthread_create(&th, NULL, producer_main, p), 0);
+	want = step;
+	cu_wait_until(acked_at_least, &want, 120000, "acknowledgements");
+
+	/* kill -9 of the controller's broker, mid-load. */
+	ctl = cu_zk_controller(&cl);
+	ck_assert_int_gt(ctl, 0);
+	st = cu_wait_isr_size(&cl, "zkf", 0, 3);
+	fprintf(stderr, "kill -9 controller broker %d (partition leader %d) after %ld acks\n", ctl,
+		st.leader, atomic_load(&led.acked));
+	t0 = mono_ms();
+	cu_broker_kill(&cl, ctl);
+	cu_wait_until(controller_other_than, &ctl, 20 * cl.zk_session_ms + 10000, "new controller");
+	ctl2 = cu_zk_controller(&cl);
+	fprintf(stderr, "controller: broker %d after %" PRId64 " ms\n", ctl2, mono_ms() - t0);
+	if (st.leader == ctl)
+		cu_wait_leader(&cl, "zkf", 0, ctl, st.leader_epoch);
+	want = atomic_load(&led.acked) + step;
+	cu_wait_until(acked_at_least, &want, 120000, "acknowledgements after the failover");
+
+	/* It comes back as a broker and catches up. */
+	cu_broker_start(&cl, ctl);
+	cu_wait_isr_has(&cl, "zkf", 0, ctl, true);
+	want = atomic_load(&led.acked) + step;
+	cu_wait_until(acked_at_least, &want, 120000, "acknowledgements after the restart");
+	atomic_store(&prod_stop, true);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(tern_producer_flush(p, 300000), TERN_OK);
+	tern_producer_destroy(p);
+
+	/* The drain: from the leader, once every replica is back. */
+	st = cu_wait_isr_size(&cl, "zkf", 0, 3);
+	ck_assert_int_gt(ck_acked_readable(st.leader, "zkf", atomic_load(&prod_sent)), 0);
+	{
+		int64_t hwm = hwm_at(st.leader, "zkf");
+
+		stop_all_cleanly();
+		cu_ck_same_below(&cl, 1, 2, "zkf", 0, hwm);
+		cu_ck_same_below(&cl, 1, 3, "zkf", 0, hwm);
+	}
+	ledger_fini();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 8. Under ZooKeeper: committed offsets outlive the coordinator's broker     */
+
+static tern_consumer_t *consumer_new(const char *group)
+{
+	tern_conf_t *conf = tern_conf_new();
+	tern_consumer_t *c;
+	char why[512];
+
+	ck_assert_ptr_nonnull(conf);
+	ck_assert(tern_conf_set(conf, "bootstrap.servers", cl.bootstrap, why, sizeof why) == 0);
+	ck_assert(tern_conf_set(conf, "group.id", group, why, sizeof why) == 0);
+	ck_assert(tern_conf_set(conf, "enable.auto.commit", "false", why, sizeof why) == 0);
+	ck_assert(tern_conf_set(conf, "request.timeout.ms", "5000", why, sizeof why) == 0);
+	c = tern_consumer_new(conf, why, sizeof why);
+	ck_assert_msg(c != NULL, "%s", why);
+	return c;
+}
+
+/* The group's committed offset of zko-part, asked again while the
+ * coordinator moves (within the deadline). */
+static int64_t committed_eventually(tern_consumer_t *c, int32_t part)
+{
+	int64_t deadline = mono_ms() + (20LL * cl.zk_session_ms + 10000) * cu_mult(), off = -1;
+	tern_err_t err;
+
+	while ((err = tern_consumer_committed(c, "zko", part, 5000, &off)) != TERN_OK) {
+		ck_assert_msg(mono_ms() < deadline, "OffsetFetch of zko-%d: %s", part,
+			      tern_err_name(err));
+		usleep(50000);
+	}
+	return off;
+}
+
+START_TEST(zk_committed_offsets_survive_the_coordinators_broker)
+{
+	static const int64_t want[2] = {3, 7};
+	tern_consumer_t *c;
+	tern_producer_t *p;
+	int64_t deadline, off;
+	tern_err_t err;
+	cu_part_t st;
+
+	cu_init(&cl, 3, "zk-offsets");
+	cu_use_zookeeper(&cl, 2500);
+	cl.session_ms = 2000;
+	/* One partition of __consumer_offsets: its leader is every group's
+	 * coordinator. */
+	cl.extra[cl.nextra++] = "--offsets.topic.num.partitions=1";
+	cu_start(&cl);
+	cu_create_topic(&cl, "zko", 2, 3, KV("min.insync.replicas=2"), 1);
+	ledger_init(20);
+	p = producer_new(KV("acks", "all"));
+	for (long i = 0; i < 20; i++) {
+		char v[64];
+		size_t len = value_of(i, v, sizeof v);
+
+		ck_assert_int_eq(tern_produce(p, "zko", (int32_t)(i % 2), NULL, 0, v, len, NULL, 0,
+					      on_delivery, (void *)(intptr_t)i),
+				 TERN_OK);
+	}
+	ck_assert_int_eq(tern_producer_flush(p, 60000), TERN_OK);
+	tern_producer_destroy(p);
+	ledger_fini();
+
+	/* Commit positions 3 and 7 (OffsetCommit through the coordinator; the
+	 * first FindCoordinator creates __consumer_offsets). */
+	c = consumer_new("zkg");
+	for (int32_t part = 0; part < 2; part++)
+		ck_assert_int_eq(tern_consumer_assign(c, "zko", part, want[part]), TERN_OK);
+	deadline = mono_ms() + 60000LL * cu_mult();
+	while ((err = tern_consumer_commit(c, true)) != TERN_OK) {
+		ck_assert_msg(mono_ms() < deadline, "commit: %s", tern_err_name(err));
+		usleep(50000);
+	}
+	for (int32_t part = 0; part < 2; part++) {
+		off = committed_eventually(c, part);
+		ck_assert_msg(off == want[part], "zko-%d: committed %" PRId64 ", not %" PRId64,
+			      part, off, want[part]);
+	}
+	tern_consumer_close(c);
+
+	/* kill -9 of the coordinator's broker: a new leader of
+	 * __consumer_offsets-0 answers with the same offsets. */
+	st = cu_wait_isr_size(&cl, "__consumer_offsets", 0, 3);
+	fprintf(stderr, "kill -9 coordinator broker %d (epoch %d); controller %d\n", st.leader,
+		st.leader_epoch, cu_zk_controller(&cl));
+	cu_broker_kill(&cl, st.leader);
+	st = cu_wait_leader(&cl, "__consumer_offsets", 0, st.leader, st.leader_epoch);
+	fprintf(stderr, "new coordinator: broker %d (epoch %d)\n", st.leader, st.leader_epoch);
+	c = consumer_new("zkg");
+	for (int32_t part = 0; part < 2; part++) {
+		off = committed_eventually(c, part);
+		ck_assert_msg(off == want[part],
+			      "zko-%d: committed %" PRId64 " before the coordinator died, %" PRId64
+			      " after",
+			      part, want[part], off);
+	}
+	tern_consumer_close(c);
+}
+END_TEST
+
 /* One TCase per test: its unchecked teardown, run by the runner after the
  * forked test, reaps what a failed test left (cluster_util.h). */
 static void add(Suite *s, const char *name, const TTest *test, int timeout_s)
@@ -998,15 +1184,27 @@ static Suite *cluster_suite(void)
 	return s;
 }
 
+static Suite *zk_suite(void)
+{
+	Suite *s = suite_create("cluster-zookeeper");
+
+	add(s, "zk_failover", zk_controller_killed_and_restarted_under_load_loses_nothing, 180);
+	add(s, "zk_offsets", zk_committed_offsets_survive_the_coordinators_broker, 120);
+	return s;
+}
+
 int main(int argc, char **argv)
 {
+	const char *zk = getenv("TERN_CLUSTER_ZK");
 	int rc;
 
 	tc_enter_namespace(argc, argv);
 	tt_require_io_uring();
 	tt_seed();
+	if (zk && strcmp(zk, "1") == 0)
+		tt_zk_require();
 	cu_root_init();
-	rc = tt_run(cluster_suite());
+	rc = tt_run(zk && strcmp(zk, "1") == 0 ? zk_suite() : cluster_suite());
 	cu_root_fini();
 	return rc;
 }

@@ -36,18 +36,17 @@
 #include "controller/controller.h"
 #include "tclient.h"
 #include "testutil.h"
+#include "zkserver.h"
 
 #define SESSION_MS 2000	 /* the session timeout of the brokers here */
 #define WAIT_MS	   20000 /* deadline of every wait for a condition */
-#define JARS	   "/usr/share/java"
 
 /* ------------------------------------------------------------------------ */
 /* The server                                                                 */
 
-static pid_t zk_pid = -1;
+static tt_zk_t zk = {.pid = -1};
 static pid_t zk_owner; /* the process that started it (not a forked case) */
 static int zk_port;
-static char *zk_dir;
 
 static int free_port(void)
 {
@@ -69,192 +68,38 @@ static int free_port(void)
 	return port;
 }
 
-/* The java binary on PATH, in a static buffer; NULL when there is none. */
-static const char *find_java(void)
-{
-	static char buf[4096];
-	const char *path = getenv("PATH");
-	char *dirs, *save = NULL;
-
-	if (!path)
-		return NULL;
-	dirs = strdup(path);
-	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(buf, sizeof buf, "%s/java", d);
-		if (access(buf, X_OK) == 0) {
-			free(dirs);
-			return buf;
-		}
-	}
-	free(dirs);
-	return NULL;
-}
-
-/* The classpath of the server, in a static buffer; skips when a jar is
- * missing. */
-static const char *zk_classpath(void)
-{
-	static const char *const need[] = {"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar"};
-	static char cp[4096];
-	const char *env = getenv("TERN_ZK_CLASSPATH");
-	char path[512], why[640];
-	size_t n = 0;
-
-	if (env && *env)
-		return env;
-	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-		snprintf(path, sizeof path, JARS "/%s", need[i]);
-		if (access(path, R_OK) != 0) {
-			snprintf(why, sizeof why,
-				 "%s missing: the ZooKeeper server needs libzookeeper-java "
-				 "(tools/setup)",
-				 path);
-			tt_skip(why);
-		}
-		n += (size_t)snprintf(cp + n, sizeof cp - n, "%s%s", n ? ":" : "", path);
-	}
-	if (access(JARS "/slf4j-simple.jar", R_OK) == 0)
-		snprintf(cp + n, sizeof cp - n, ":" JARS "/slf4j-simple.jar");
-	return cp;
-}
-
-/* Sends "srvr" and reads the answer: true when the server says its mode. */
-static bool zk_ready(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	char buf[1024];
-	size_t n = 0;
-	ssize_t r;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok = false;
-
-	if (fd < 0)
-		return false;
-	a.sin_port = htons((uint16_t)zk_port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "srvr", 4) == 4) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-
-		while (n < sizeof buf - 1 && poll(&p, 1, 2000) == 1 &&
-		       (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
-			n += (size_t)r;
-		buf[n] = '\0';
-		ok = strstr(buf, "Mode:") != NULL;
-	}
-	close(fd);
-	return ok;
-}
-
 static void zk_stop(void)
 {
+	char *dir = zk.dir;
+
 	if (getpid() != zk_owner)
 		return;
-	if (zk_pid > 0) {
-		killpg(zk_pid, SIGKILL);
-		kill(zk_pid, SIGKILL);
-		waitpid(zk_pid, NULL, 0);
-		zk_pid = -1;
-	}
-	if (zk_dir) {
-		tt_rmtree(zk_dir);
-		free(zk_dir);
-		zk_dir = NULL;
+	zk.dir = NULL;
+	tt_zk_stop(&zk);
+	if (dir) {
+		tt_rmtree(dir);
+		free(dir);
 	}
 }
 
-static void zk_dump_log(void)
-{
-	char path[512];
-	FILE *f;
-	char line[1024];
-
-	snprintf(path, sizeof path, "%s/zk.log", zk_dir);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s ----\n", path);
-	while (fgets(line, sizeof line, f))
-		fputs(line, stderr);
-	fclose(f);
-}
-
-/* Starts the server and waits until it answers srvr; exits on failure
- * (this runs before the Check runner). */
+/* Starts the server (tests/zkserver.h) and waits until it answers srvr;
+ * skips without java or the jars, exits on failure (this runs before the
+ * Check runner). */
 static void zk_start(void)
 {
-	const char *java = find_java(), *cp;
-	char cfg[512], log[512], data[512];
-	int64_t deadline;
-	FILE *f;
+	char *dir;
 
-	if (!java)
-		tt_skip("no java on PATH: the ZooKeeper server needs default-jre-headless "
-			"(tools/setup)");
-	cp = zk_classpath();
-	zk_dir = tt_mkdtemp("zk");
+	tt_zk_require();
+	dir = tt_mkdtemp("zk");
 	zk_port = free_port();
-	snprintf(cfg, sizeof cfg, "%s/zoo.cfg", zk_dir);
-	snprintf(log, sizeof log, "%s/zk.log", zk_dir);
-	snprintf(data, sizeof data, "%s/data", zk_dir);
-	mkdir(data, 0755);
-	f = fopen(cfg, "w");
-	if (!f) {
-		perror(cfg);
-		exit(1);
-	}
-	fprintf(f,
-		"tickTime=500\n"
-		"clientPortAddress=127.0.0.1\n"
-		"clientPort=%d\n"
-		"dataDir=%s\n"
-		"admin.enableServer=false\n"
-		"4lw.commands.whitelist=srvr\n",
-		zk_port, data);
-	fclose(f);
 	zk_owner = getpid();
 	atexit(zk_stop); /* also on exits before the runner ends */
-	zk_pid = fork();
-	if (zk_pid < 0) {
-		perror("fork");
+	/* 60 s: a JVM on a busy 2-core machine. */
+	if (tt_zk_start(&zk, dir, zk_port, 60000) != 0) {
+		free(dir);
 		exit(1);
 	}
-	if (zk_pid == 0) {
-		int fd;
-
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		execl(java, "java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		      "-cp", cp, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg,
-		      (char *)NULL);
-		_exit(127);
-	}
-	setpgid(zk_pid, zk_pid);
-	deadline = tern_mono_ms() + 60000; /* a JVM on a busy 2-core machine */
-	while (!zk_ready()) {
-		int st;
-
-		if (waitpid(zk_pid, &st, WNOHANG) == zk_pid) {
-			zk_pid = -1;
-			fprintf(stderr, "the ZooKeeper server exited (status %d)\n", st);
-			zk_dump_log();
-			exit(1);
-		}
-		if (tern_mono_ms() > deadline) {
-			fprintf(stderr, "the ZooKeeper server did not answer srvr within 60 s\n");
-			zk_dump_log();
-			exit(1);
-		}
-		poll(NULL, 0, 50);
-	}
+	free(dir);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -2,8 +2,11 @@
  * brought up in a scratch directory on free ports, its status, a topic with
  * three replicas produced to and consumed from with `tern` (TERN_BIN), one
  * broker killed and started again, and `down` leaving no process behind;
- * then the command-line errors. Whatever happens, the teardown stops every
- * process the pid files name. */
+ * then the command-line errors. With TERN_CLUSTER_TEST_ZK=1 (a meson test
+ * of its own, skipped without java or the ZooKeeper jars) the one case of
+ * `up --zookeeper` instead: the controller's broker killed under an acks=all
+ * topic. Whatever happens, the teardown stops every process the pid files
+ * name. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 
 #include "tclient.h"
 #include "testutil.h"
+#include "zkserver.h"
 
 #define NBROKERS 3
 
@@ -76,6 +80,23 @@ static pid_t pid_of(const char *sub)
 }
 
 static const char *const subs[] = {"controller", "1", "2", "3"};
+
+/* ZooKeeper's pid under --zookeeper (its pid file); 0 when none. */
+static pid_t zk_pid_of(void)
+{
+	char path[512];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/zookeeper/zk.pid", cdir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
 
 /* Whether pid's command line has the argument arg. */
 static bool cmdline_has(pid_t pid, const char *arg)
@@ -145,7 +166,7 @@ static void setup(void)
  * Check assertion: this runs outside the case. */
 static void teardown(void)
 {
-	pid_t pids[4], pid;
+	pid_t pids[4], pid, zk = zk_pid_of();
 	char arg[600];
 
 	for (int i = 0; i < 4; i++)
@@ -171,6 +192,11 @@ static void teardown(void)
 				(long)pids[i]);
 			kill(pids[i], SIGKILL);
 		}
+	}
+	snprintf(arg, sizeof arg, "%s/zookeeper/zoo.cfg", cdir);
+	if (zk > 0 && pid_alive(zk) && cmdline_has(zk, arg)) {
+		fprintf(stderr, "teardown: killing leftover ZooKeeper (pid %ld)\n", (long)zk);
+		kill(zk, SIGKILL);
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
@@ -379,9 +405,12 @@ START_TEST(command_line_errors)
 	ck_assert_err_has("--brokers N");
 	ck_assert_int_eq(CLUSTER("up", "--brokers", "0", "--dir", cdir), 2);
 	ck_assert_err_has("bad --brokers '0'");
-	ck_assert_int_eq(CLUSTER("up", "--brokers", "3", "--zookeeper", "--dir", cdir), 2);
-	ck_assert_str_eq(err, "tern-cluster: --zookeeper is not available yet "
-			      "(metadata.store=zookeeper comes with the ZooKeeper store)\n");
+	ck_assert_int_eq(CLUSTER("up", "--zookeeper", "--dir", cdir), 2);
+	ck_assert_err_has("--brokers N");
+	ck_assert_int_eq(CLUSTER("up", "--brokers", "3", "--zookeeper", "--config",
+				 "zookeeper.connect=127.0.0.1:2181"),
+			 2);
+	ck_assert_err_has("tern-cluster sets zookeeper.connect itself");
 	ck_assert_int_eq(CLUSTER("up", "--brokers", "3", "--config", "listeners=tcp://x:1"), 2);
 	ck_assert_err_has("tern-cluster sets listeners itself");
 	ck_assert_int_eq(CLUSTER("up", "--brokers", "3", "--config", "novalue"), 2);
@@ -405,6 +434,143 @@ START_TEST(command_line_errors)
 }
 END_TEST
 
+/* The broker whose log says last (by the lines' timestamps) that it
+ * became the controller; 0 when none has. */
+static int controller_in_logs(void)
+{
+	int found = 0;
+	char path[600], line[1024];
+
+	for (int id = 1; id <= NBROKERS; id++) {
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/%d/ternd.log", cdir, id);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* Timestamps lead each line: the latest wins. */
+		while (fgets(line, sizeof line, f)) {
+			static char best[64];
+
+			if (!strstr(line, "this broker is the controller now"))
+				continue;
+			if (!found || strncmp(line, best, 24) > 0) {
+				snprintf(best, sizeof best, "%.24s", line);
+				found = id;
+			}
+		}
+		fclose(f);
+	}
+	return found;
+}
+
+START_TEST(zookeeper_up_kill_the_controllers_broker_down)
+{
+	char bootstrap[256], want[300], port[16], lines[600], arg[600];
+	pid_t pids[NBROKERS + 1], zk;
+	int ctl, ctl2;
+	time_t deadline;
+	FILE *f;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	base = free_base_port();
+	snprintf(port, sizeof port, "%d", base);
+	snprintf(bootstrap, sizeof bootstrap,
+		 "tcp://127.0.0.1:%d,tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", base, base + 1,
+		 base + 2);
+
+	/* up --zookeeper: ZooKeeper on P+N, then the brokers; the bootstrap
+	 * list on stdout, and nothing else. */
+	ck_assert_ok(CLUSTER("up", "--zookeeper", "--brokers", "3", "--dir", cdir, "--base-port",
+			     port, "--config", "zookeeper.session.timeout.ms=2000", "--config",
+			     "broker.session.timeout.ms=2000", "--config",
+			     "broker.heartbeat.interval.ms=100"));
+	snprintf(want, sizeof want, "%s\n", bootstrap);
+	ck_assert_str_eq(out, want);
+	zk = zk_pid_of();
+	snprintf(arg, sizeof arg, "%s/zookeeper/zoo.cfg", cdir);
+	ck_assert_msg(zk > 0 && pid_alive(zk) && cmdline_has(zk, arg), "no ZooKeeper running");
+	ck_assert_int_eq(pid_of("controller"), 0);
+	for (int id = 1; id <= NBROKERS; id++) {
+		pids[id] = pid_of(subs[id]);
+		ck_assert_msg(pids[id] > 0 && pid_alive(pids[id]), "broker %d: no running pid", id);
+		ck_assert(cmdline_has(pids[id], "--metadata.store=zookeeper"));
+		snprintf(arg, sizeof arg, "--zookeeper.connect=127.0.0.1:%d", base + NBROKERS);
+		ck_assert(cmdline_has(pids[id], arg));
+	}
+	ck_assert_ok(CLUSTER("status", "--dir", cdir, "--format", "json"));
+	snprintf(want, sizeof want,
+		 "\"processes\":[{\"id\":null,\"role\":\"zookeeper\",\"url\":\"127.0.0.1:%d\","
+		 "\"pid\":%ld,\"state\":\"running\"",
+		 base + NBROKERS, (long)zk);
+	ck_assert_out_has(want);
+	wait_all_registered();
+
+	/* A topic with three replicas, min.insync.replicas 2, written with
+	 * acks=all. */
+	ck_assert_ok(TERN_IN(NULL, "topic", "create", "lines", "--partitions", "1",
+			     "--replication-factor", "3", "--config", "min.insync.replicas=2", "-b",
+			     bootstrap));
+	snprintf(lines, sizeof lines, "%s/lines.txt", root);
+	f = fopen(lines, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("one\ntwo\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_ok(
+	    TERN_IN(lines, "produce", "lines", "--acks", "all", "--print-acks", "-b", bootstrap));
+	ck_assert_str_eq(out, "0 0 one\n0 1 two\n");
+
+	/* Kill the controller's broker: another takes over, and acks=all
+	 * writes go on. */
+	ctl = controller_in_logs();
+	ck_assert_msg(ctl > 0, "no broker says it is the controller");
+	snprintf(arg, sizeof arg, "%d", ctl);
+	ck_assert_ok(CLUSTER("kill", arg, "--dir", cdir));
+	ck_assert(!pid_alive(pids[ctl]));
+	deadline = time(NULL) + 60;
+	while ((ctl2 = controller_in_logs()) == ctl || ctl2 == 0) {
+		ck_assert_msg(time(NULL) < deadline, "no new controller after broker %d died", ctl);
+		usleep(100000);
+	}
+	fprintf(stderr, "controller: broker %d, then broker %d\n", ctl, ctl2);
+	f = fopen(lines, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("three\nfour\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_ok(
+	    TERN_IN(lines, "produce", "lines", "--acks", "all", "--print-acks", "-b", bootstrap));
+	ck_assert_str_eq(out, "0 2 three\n0 3 four\n");
+	ck_assert_ok(TERN_IN(NULL, "consume", "lines", "--from-beginning", "--exit-at-end", "-b",
+			     bootstrap));
+	ck_assert_str_eq(out, "one\ntwo\nthree\nfour\n");
+	ck_assert_int_eq(CLUSTER("kill", "controller", "--dir", cdir), 2);
+	ck_assert_err_has("'zookeeper'");
+
+	/* down: the brokers, then ZooKeeper; nothing left running. */
+	ck_assert_ok(CLUSTER("down", "--dir", cdir));
+	ck_assert_out_has("Stopped 3 processes");
+	ck_assert_msg(!pid_alive(zk), "ZooKeeper (pid %ld) still runs", (long)zk);
+	ck_assert_int_eq(zk_pid_of(), 0);
+	for (int id = 1; id <= NBROKERS; id++) {
+		ck_assert_msg(!pid_alive(pids[id]), "broker %d (pid %ld) still runs", id,
+			      (long)pids[id]);
+		ck_assert_int_eq(pid_of(subs[id]), 0);
+	}
+}
+END_TEST
+
+static Suite *zk_suite(void)
+{
+	Suite *s = suite_create("tern-cluster-zookeeper");
+	TCase *tc = tcase_create("zookeeper");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 150);
+	tcase_add_test(tc, zookeeper_up_kill_the_controllers_broker_down);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 static Suite *cluster_suite(void)
 {
 	Suite *s = suite_create("tern-cluster");
@@ -425,7 +591,13 @@ static Suite *cluster_suite(void)
 
 int main(int argc, char **argv)
 {
+	const char *zk = getenv("TERN_CLUSTER_TEST_ZK");
+
 	tc_enter_namespace(argc, argv);
 	tt_require_io_uring();
+	if (zk && strcmp(zk, "1") == 0) {
+		tt_zk_require();
+		return tt_run(zk_suite());
+	}
 	return tt_run(cluster_suite());
 }
