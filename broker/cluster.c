@@ -38,7 +38,10 @@ static tern_err_t call_raw(broker_t *b, const uint8_t *req, size_t len, uint8_t 
 			   size_t *resp_len)
 {
 	/* A controller that died does not answer: the link notices within
-	 * part of a session (a new one may be elected meanwhile). */
+	 * part of a session (a new one may be elected meanwhile). Never
+	 * below 3 s: a request that ends without its answer costs the
+	 * connection, and the reconnect (backoff up to 1 s) must fit in the
+	 * next request's deadline, or a slow moment becomes a lasting one. */
 	int64_t wait = b->cfg->broker_session_timeout_ms / 2;
 
 	uint8_t *r = NULL;
@@ -55,12 +58,12 @@ static tern_err_t call_raw(broker_t *b, const uint8_t *req, size_t len, uint8_t 
 		pthread_rwlock_unlock(&b->link.ctl_lock);
 		return TERN_ERR_NOT_CONTROLLER;
 	}
-	if (wait < 1000)
-		wait = 1000;
+	if (wait < 3000)
+		wait = 3000;
 	if (wait > BK_CTL_TIMEOUT_MS)
 		wait = BK_CTL_TIMEOUT_MS;
-	err = proto_conn_call(proto_pool_conn(b->link.pool, 0), req, len, proto_now_ms() + wait,
-			      &r, resp_len);
+	err = proto_conn_call(proto_pool_conn(b->link.pool, 0), req, len, proto_now_ms() + wait, &r,
+			      resp_len);
 	pthread_rwlock_unlock(&b->link.ctl_lock);
 	if (err)
 		return err;
@@ -731,11 +734,12 @@ tern_err_t bk_cluster_open(broker_t *b, char *errstr, size_t errlen)
 		usleep(200000);
 	}
 	if (err)
-		snprintf(errstr, errlen, "could not join the cluster through the controller%s%s: %s",
+		snprintf(errstr, errlen,
+			 "could not join the cluster through the controller%s%s: %s",
 			 b->link.pool ? " at " : "",
-			 b->link.pool ? (b->link.ctl_url[0] ? b->link.ctl_url
-							    : b->cfg->controller_connect)
-				      : "",
+			 b->link.pool
+			     ? (b->link.ctl_url[0] ? b->link.ctl_url : b->cfg->controller_connect)
+			     : "",
 			 tern_strerror(err));
 	return err;
 }

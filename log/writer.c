@@ -480,7 +480,8 @@ static void *writer_main(void *arg)
 		logs = malloc((n ? n : 1) * sizeof *logs);
 		if (!logs)
 			continue;
-		memcpy(logs, w->logs, n * sizeof *logs);
+		if (n)
+			memcpy(logs, w->logs, n * sizeof *logs);
 		w->in_round = true;
 		pthread_mutex_unlock(&w->mu);
 

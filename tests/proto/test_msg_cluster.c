@@ -850,7 +850,7 @@ static void round_trip(const kind_t *k, const anymsg_t *m)
 		      k->name, a.used, b1.len);
 	k->cmp(m, &got);
 	encode(k, &got, &b2);
-	CHECK(b1.len == b2.len && memcmp(b1.p, b2.p, b1.len) == 0);
+	CHECK(b1.len == b2.len && (b1.len == 0 || memcmp(b1.p, b2.p, b1.len) == 0));
 	proto_arena_free(&a);
 	proto_buf_free(&b1);
 	proto_buf_free(&b2);
@@ -1147,7 +1147,8 @@ START_TEST(every_truncation_fails)
 				proto_arena_t da;
 
 				ck_assert_ptr_nonnull(exact);
-				memcpy(exact, b.p, len);
+				if (len)
+					memcpy(exact, b.p, len);
 				proto_arena_init(&da, 0);
 				memcpy(&out, &untouched, sizeof out);
 				CHECK(decode(k, exact, len, &da, &out, &used) ==
@@ -1728,7 +1729,8 @@ START_TEST(random_truncation_and_mutation)
 			cap = b.len + 64;
 			work = malloc(cap);
 			ck_assert_ptr_nonnull(work);
-			memcpy(work, b.p, b.len);
+			if (b.len)
+				memcpy(work, b.p, b.len);
 			len = b.len;
 			mutate(&s, work, &len, cap);
 			exact = malloc(len ? len : 1);

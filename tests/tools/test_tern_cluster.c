@@ -221,7 +221,12 @@ static int run(const char *env, const char *in_path, const char *const *args)
 
 #define ck_assert_out_has(s) ck_assert_msg(strstr(out, s) != NULL, "no '%s' in:\n%s", s, out)
 #define ck_assert_err_has(s) ck_assert_msg(strstr(err, s) != NULL, "no '%s' in stderr:\n%s", s, err)
-#define ck_assert_ok(rc)     ck_assert_msg((rc) == 0, "exit %d; stderr:\n%s", rc, err)
+/* Runs rc once (it is a command) and fails with its stderr. */
+#define ck_assert_ok(rc)                                                                           \
+	do {                                                                                       \
+		int rc_ = (rc);                                                                    \
+		ck_assert_msg(rc_ == 0, "exit %d; stderr:\n%s", rc_, err);                         \
+	} while (0)
 
 /* The object of process id in `status --format json` (out), copied into
  * buf. */
