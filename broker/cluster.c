@@ -19,11 +19,12 @@
 /* ------------------------------------------------------------------------ */
 /* Calls                                                                      */
 
-/* Starts a request frame to the controller in buf: header v1. */
-static void call_begin(broker_t *b, proto_buf_t *buf, int16_t key)
+/* Starts a request frame of (key, version) to the controller in buf:
+ * header v1. */
+static void call_begin(broker_t *b, proto_buf_t *buf, int16_t key, int16_t version)
 {
 	char cid[64];
-	proto_req_hdr_t h = {.api_key = key, .api_version = 0};
+	proto_req_hdr_t h = {.api_key = key, .api_version = version};
 
 	snprintf(cid, sizeof cid, "ternd-%d", b->cfg->broker_id);
 	h.correlation_id = (int32_t)(atomic_fetch_add(&b->link.corr, 1) & 0x7fffffff);
@@ -133,7 +134,7 @@ bool bk_ctl_is_local(broker_t *b)
 /* One exchange: sends buf (freed), reads the response header of (key, 0)
  * and leaves r at the body. The caller frees *resp with resp_free and
  * then the arena. */
-static tern_err_t call(broker_t *b, proto_buf_t *buf, int16_t key, uint8_t **resp,
+static tern_err_t call(broker_t *b, proto_buf_t *buf, int16_t key, int16_t version, uint8_t **resp,
 		       proto_reader_t *r, proto_arena_t *arena, proto_limits_t *lim)
 {
 	proto_resp_hdr_t h;
@@ -155,7 +156,7 @@ static tern_err_t call(broker_t *b, proto_buf_t *buf, int16_t key, uint8_t **res
 	lim->max_frame = len;
 	proto_arena_init(arena, len * PROTO_ARENA_FACTOR + 4096);
 	proto_reader_init(r, *resp, len, lim, arena);
-	return proto_resp_hdr_decode(r, key, 0, &h);
+	return proto_resp_hdr_decode(r, key, version, &h);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -180,9 +181,9 @@ static tern_err_t do_register(broker_t *b)
 	/* Only the first registration of a process can follow an unclean
 	 * stop: afterwards this process's log is what it acknowledged. */
 	req.clean_shutdown = b->link.registered_once || log_dir_was_clean(b->dir);
-	call_begin(b, &buf, PROTO_API_BROKER_REGISTRATION);
+	call_begin(b, &buf, PROTO_API_BROKER_REGISTRATION, 0);
 	proto_broker_registration_req_encode(&buf, 0, &req);
-	err = call(b, &buf, PROTO_API_BROKER_REGISTRATION, &resp, &r, &arena, &lim);
+	err = call(b, &buf, PROTO_API_BROKER_REGISTRATION, 0, &resp, &r, &arena, &lim);
 	if (!err)
 		err = proto_broker_registration_resp_decode(&r, 0, &m);
 	if (!err)
@@ -223,9 +224,9 @@ static tern_err_t do_heartbeat(broker_t *b, bool want_shutdown, bool *shutdown_d
 	pthread_mutex_lock(&b->link.mu);
 	seq = ++b->link.hb_sent;
 	pthread_mutex_unlock(&b->link.mu);
-	call_begin(b, &buf, PROTO_API_BROKER_HEARTBEAT);
+	call_begin(b, &buf, PROTO_API_BROKER_HEARTBEAT, 0);
 	proto_broker_heartbeat_req_encode(&buf, 0, &req);
-	err = call(b, &buf, PROTO_API_BROKER_HEARTBEAT, &resp, &r, &arena, &lim);
+	err = call(b, &buf, PROTO_API_BROKER_HEARTBEAT, 0, &resp, &r, &arena, &lim);
 	if (!err)
 		err = proto_broker_heartbeat_resp_decode(&r, 0, &m);
 	if (!err)
@@ -343,9 +344,9 @@ static void send_health(broker_t *b)
 		req.broker_epoch = b->link.epoch;
 		req.topics = tv;
 		req.topics_count = (int32_t)n;
-		call_begin(b, &buf, PROTO_API_REPLICA_HEALTH);
+		call_begin(b, &buf, PROTO_API_REPLICA_HEALTH, 0);
 		proto_replica_health_req_encode(&buf, 0, &req);
-		err = call(b, &buf, PROTO_API_REPLICA_HEALTH, &resp, &r, &arena, &lim);
+		err = call(b, &buf, PROTO_API_REPLICA_HEALTH, 0, &resp, &r, &arena, &lim);
 		if (!err)
 			err = proto_replica_health_resp_decode(&r, 0, &m);
 		if (!err)
@@ -479,9 +480,9 @@ static void send_alters(broker_t *b)
 		req.broker_epoch = b->link.epoch;
 		req.topics = tv;
 		req.topics_count = (int32_t)n;
-		call_begin(b, &buf, PROTO_API_ALTER_PARTITION);
+		call_begin(b, &buf, PROTO_API_ALTER_PARTITION, 0);
 		proto_alter_partition_req_encode(&buf, 0, &req);
-		err = call(b, &buf, PROTO_API_ALTER_PARTITION, &resp, &r, &arena, &lim);
+		err = call(b, &buf, PROTO_API_ALTER_PARTITION, 0, &resp, &r, &arena, &lim);
 		if (!err)
 			err = proto_alter_partition_resp_decode(&r, 0, &m);
 		if (!err)
@@ -865,9 +866,7 @@ tern_err_t bk_cluster_create_topic(broker_t *b, const char *name, int32_t npart,
 	proto_arena_t arena;
 	proto_reader_t r;
 	proto_buf_t buf;
-	proto_req_hdr_t h = {.api_key = PROTO_API_CREATE_TOPICS, .api_version = 4};
 	uint8_t *resp = NULL;
-	size_t len = 0;
 	tern_err_t err;
 
 	if (n > 32)
@@ -884,28 +883,9 @@ tern_err_t bk_cluster_create_topic(broker_t *b, const char *name, int32_t npart,
 	req.topics = &t;
 	req.topics_count = 1;
 	req.timeout_ms = BK_CTL_TIMEOUT_MS;
-	h.correlation_id = (int32_t)(atomic_fetch_add(&b->link.corr, 1) & 0x7fffffff);
-	h.client_id = PROTO_STR("ternd");
-	proto_buf_init(&buf);
-	proto_req_hdr_encode(&buf, &h);
+	call_begin(b, &buf, PROTO_API_CREATE_TOPICS, 4);
 	proto_create_topics_req_encode(&buf, 4, &req);
-	if (buf.oom) {
-		proto_buf_free(&buf);
-		return TERN_ERR__NOMEM;
-	}
-	err = bk_cluster_forward(b, buf.p, buf.len, &resp, &len);
-	proto_buf_free(&buf);
-	if (err)
-		return err;
-	proto_limits_default(&lim);
-	lim.max_frame = len;
-	proto_arena_init(&arena, len * PROTO_ARENA_FACTOR + 4096);
-	proto_reader_init(&r, resp, len, &lim, &arena);
-	{
-		proto_resp_hdr_t rh;
-
-		err = proto_resp_hdr_decode(&r, PROTO_API_CREATE_TOPICS, 4, &rh);
-	}
+	err = call(b, &buf, PROTO_API_CREATE_TOPICS, 4, &resp, &r, &arena, &lim);
 	if (!err)
 		err = proto_create_topics_resp_decode(&r, 4, &m);
 	if (!err && m.topics_count != 1)
@@ -915,8 +895,12 @@ tern_err_t bk_cluster_create_topic(broker_t *b, const char *name, int32_t npart,
 		if (err && m.topics[0].error_message.len > 0)
 			proto_str_copy(m.topics[0].error_message, why, whylen);
 	}
-	proto_arena_free(&arena);
-	free(resp);
+	if (resp) {
+		resp_free(b, resp);
+		proto_arena_free(&arena);
+		/* As a forwarded request: answered once the image shows it. */
+		bk_cluster_sync(b, proto_now_ms() + BK_CTL_TIMEOUT_MS);
+	}
 	return err;
 }
 
@@ -932,9 +916,9 @@ tern_err_t bk_cluster_producer_ids(broker_t *b, int64_t *start, int32_t *len)
 	tern_err_t err;
 
 	req.broker_epoch = b->link.epoch;
-	call_begin(b, &buf, PROTO_API_ALLOCATE_PRODUCER_IDS);
+	call_begin(b, &buf, PROTO_API_ALLOCATE_PRODUCER_IDS, 0);
 	proto_allocate_producer_ids_req_encode(&buf, 0, &req);
-	err = call(b, &buf, PROTO_API_ALLOCATE_PRODUCER_IDS, &resp, &r, &arena, &lim);
+	err = call(b, &buf, PROTO_API_ALLOCATE_PRODUCER_IDS, 0, &resp, &r, &arena, &lim);
 	if (!err)
 		err = proto_allocate_producer_ids_resp_decode(&r, 0, &m);
 	if (!err)
