@@ -421,8 +421,12 @@ static void head_failed(tern_producer_t *p, prod_part_t *part, tern_err_t err, i
 	}
 	if (tern_err_is_retriable(err) && b->attempts <= p->cfg->retries && now < b->deadline_ms) {
 		b->retry_at_ms = now + backoff_ms(p);
-		if (err != TERN_ERR_REQUEST_TIMED_OUT)
-			p->metadata_wanted = true;
+		/* Every retriable error asks for metadata, a timeout too: a
+		 * leader that died before the controller moved its partitions
+		 * looks like one, and without new metadata every retry would
+		 * go to it until metadata.max.age.ms (Kafka's client refreshes
+		 * after a timeout's disconnect as well). */
+		p->metadata_wanted = true;
 		prod_log(p, TERN_LOG_INFO, "RETRY", "%s [%d]: %s, send %d of the batch in %d ms",
 			 tname, part->id, tern_err_name(err), b->attempts + 1,
 			 p->cfg->retry_backoff_ms);

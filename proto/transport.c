@@ -569,6 +569,7 @@ static tern_err_t conn_send_held(proto_conn_t *c, const void *req, size_t len, i
 	sp_ctl_t ctl;
 	struct nn_msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl};
 	int64_t start = proto_now_ms();
+	uint64_t refused;
 
 	if (start >= deadline)
 		return TERN_ERR_REQUEST_TIMED_OUT;
@@ -578,6 +579,7 @@ static tern_err_t conn_send_held(proto_conn_t *c, const void *req, size_t len, i
 		if (err)
 			return err;
 	}
+	refused = nn_get_statistic(c->sock, NN_STAT_CONNECT_ERRORS);
 	put_be32(hdr, id);
 	mh.msg_controllen = sp_ctl_put(&ctl, hdr, sizeof hdr);
 	for (;;) {
@@ -601,6 +603,12 @@ static tern_err_t conn_send_held(proto_conn_t *c, const void *req, size_t len, i
 			return TERN_ERR_REQUEST_TIMED_OUT;
 		until = deadline;
 		if (nn_get_statistic(c->sock, NN_STAT_CURRENT_CONNECTIONS) == 0) {
+			/* A connection attempt failed since the send began (the
+			 * peer refused it: nobody listens there, a dead broker):
+			 * say so now rather than wait out the timeout, as a
+			 * socket client would see ECONNREFUSED. */
+			if (nn_get_statistic(c->sock, NN_STAT_CONNECT_ERRORS) != refused)
+				return TERN_ERR_NETWORK_EXCEPTION;
 			if (now - start >= o->connect_timeout_ms) {
 				conn_replace(c);
 				return TERN_ERR_NETWORK_EXCEPTION;

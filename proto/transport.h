@@ -62,7 +62,9 @@ typedef struct proto_transport_opts {
 	int reconnect_backoff_max_ms;
 	/* A request that finds its connection down waits at most this long for
 	 * it (socket.connection.setup.timeout.ms), then fails with
-	 * NETWORK_EXCEPTION without having been sent. */
+	 * NETWORK_EXCEPTION without having been sent; it fails so at once when
+	 * an attempt is refused meanwhile (nanomsg's NN_STAT_CONNECT_ERRORS
+	 * rose: nobody listens there). */
 	int connect_timeout_ms;
 	/* request.timeout.ms: the deadline of a request sent with
 	 * PROTO_DEADLINE_DEFAULT. */
@@ -215,8 +217,9 @@ void proto_pool_close(proto_pool_t *pool);
  *   - REQUEST_TIMED_OUT: the deadline passed (waiting for the connection to
  *     be free, for a connection, or for the response: it may or may not
  *     have been sent; proto_conn_send() tells the two apart);
- *   - NETWORK_EXCEPTION: no connection within connect_timeout_ms (not
- *     sent), or the connection broke with the request outstanding (it may
+ *   - NETWORK_EXCEPTION: no connection within connect_timeout_ms, or a
+ *     connection attempt refused while waiting for one (not sent, in both
+ *     cases), or the connection broke with the request outstanding (it may
  *     have been processed), or the response was above max_response_bytes;
  *   - errno values from nanomsg.
  * Threads: any; callers of one connection take turns. */

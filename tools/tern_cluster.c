@@ -1330,12 +1330,14 @@ static const char status_usage[] =
     "the ZooKeeper server, then the brokers): its id, role, URL, pid, state\n"
     "(running, stopped by SIGSTOP, or not running) and, for a broker, whether\n"
     "the cluster lists it as registered and whether it answers, as the\n"
-    "metadata of a running broker says (unknown when no broker runs). The\n"
+    "metadata of a running broker says (unknown when no broker runs), and\n"
+    "which node is the controller (under ZooKeeper, one of the brokers). The\n"
     "json form is\n"
-    "  {\"dir\", \"bootstrap\", \"processes\": [{\"id\", \"role\", \"url\", \"pid\",\n"
-    "   \"state\", \"running\", \"registered\", \"alive\"}...]}\n"
-    "with the controller first (ZooKeeper: id null, role \"zookeeper\", url\n"
-    "HOST:PORT). Exits 0 when every process runs, 1 when one\n"
+    "  {\"dir\", \"bootstrap\", \"controller\" (id or null), \"processes\":\n"
+    "   [{\"id\", \"role\", \"url\", \"pid\", \"state\", \"running\", \"registered\",\n"
+    "   \"alive\"}...]}\n"
+    "with the controller process first (ZooKeeper: id null, role \"zookeeper\",\n"
+    "url HOST:PORT). Exits 0 when every process runs, 1 when one\n"
     "does not (or there is no cluster in DIR).\n"
     "\n"
     "Options:\n" DIR_HELP "      --format text|json output format (default text)\n" HELP_HELP;
@@ -1360,6 +1362,7 @@ static int status(int argc, char **argv)
 	/* For each broker: 1 listed by the metadata, 0 not, -1 unknown; and
 	 * whether it answered. */
 	int listed[MAX_BROKERS + 1], answers[MAX_BROKERS + 1];
+	int32_t controller = -1; /* as the brokers' metadata says; -1: unknown */
 	bool json = false, all = true;
 	char *boot = NULL, *query = NULL, url[64];
 	cluster_t c;
@@ -1416,8 +1419,16 @@ static int status(int argc, char **argv)
 		char why[512];
 
 		if (a && tern_admin_cluster_info(a, &ci, why, sizeof why) == TERN_OK) {
+			tern_cluster_description_t *cd = NULL;
+
 			for (long i = 1; i <= c.nbrokers; i++)
 				listed[i] = answers[i] = 0;
+			/* Metadata names the answering broker as controller
+			 * (as KRaft does); DescribeCluster names the real one. */
+			if (tern_admin_describe_cluster(a, &cd, why, sizeof why) == TERN_OK) {
+				controller = cd->controller_id;
+				tern_cluster_description_destroy(cd);
+			}
 			for (size_t j = 0; j < ci->nbrokers; j++) {
 				int32_t id = ci->brokers[j].id;
 
@@ -1438,9 +1449,20 @@ static int status(int argc, char **argv)
 		cli_put_json_str(stdout, c.dir);
 		fputs(",\"bootstrap\":", stdout);
 		cli_put_json_str(stdout, boot);
+		fputs(",\"controller\":", stdout);
+		if (controller >= 0)
+			printf("%d", controller);
+		else
+			fputs("null", stdout);
 		fputs(",\"processes\":[", stdout);
 	} else {
 		printf("Cluster: %s\nBootstrap: %s\n", c.dir, boot);
+		if (controller < 0)
+			printf("Controller: unknown\n");
+		else if (c.zookeeper)
+			printf("Controller: broker %d\n", controller);
+		else
+			printf("Controller: %d (the controller process)\n", controller);
 		printf("%-10s  %-10s  %-22s  %-8s  %-11s  %-10s  %s\n", "ID", "ROLE", "URL", "PID",
 		       "STATE", "REGISTERED", "ALIVE");
 	}

@@ -976,6 +976,8 @@ void cu_reap_leftovers(void)
 		}
 		snprintf(path, sizeof path, "%s/zk/zk.log", dir);
 		tail_file(path, 20);
+		snprintf(path, sizeof path, "%s/producer.log", dir);
+		tail_file(path, 40);
 		if (getenv("TERN_KEEP_DIRS")) {
 			snprintf(path, sizeof path, "%s/reaped", dir);
 			if ((f = fopen(path, "w")))

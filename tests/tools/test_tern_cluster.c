@@ -321,6 +321,7 @@ START_TEST(up_status_topic_kill_start_down)
 	ck_assert_proc(100, "\"running\":true");
 	snprintf(url, sizeof url, "\"url\":\"tcp://127.0.0.1:%d\"", base + NBROKERS);
 	ck_assert_proc(100, url);
+	ck_assert_out_has("\"controller\":100,");
 	for (int id = 1; id <= NBROKERS; id++) {
 		ck_assert_proc(id, "\"role\":\"broker\"");
 		ck_assert_proc(id, "\"state\":\"running\"");
@@ -529,6 +530,10 @@ START_TEST(zookeeper_up_kill_the_controllers_broker_down)
 	 * writes go on. */
 	ctl = controller_in_logs();
 	ck_assert_msg(ctl > 0, "no broker says it is the controller");
+	/* status names it (as the brokers' metadata does). */
+	ck_assert_ok(CLUSTER("status", "--dir", cdir, "--format", "json"));
+	snprintf(want, sizeof want, "\"controller\":%d,", ctl);
+	ck_assert_out_has(want);
 	snprintf(arg, sizeof arg, "%d", ctl);
 	ck_assert_ok(CLUSTER("kill", arg, "--dir", cdir));
 	ck_assert(!pid_alive(pids[ctl]));
