@@ -73,7 +73,7 @@ void log__begin_exclusive(log_t *l)
 	while (l->busy)
 		pthread_cond_wait(&l->cv, &l->mu);
 	l->busy = true;
-	while (l->pend_head || l->inflight) {
+	while (l->pend_head || l->inflight || l->flush_inflight) {
 		log__writer_kick(l->writer);
 		pthread_cond_wait(&l->cv, &l->mu);
 	}

@@ -129,6 +129,10 @@ struct log {
 	log_chunk_t *pend_head, *pend_tail; /* queued, not yet taken */
 	size_t pend_bytes;
 	bool inflight; /* the writer holds taken chunks */
+	/* Async policy: a periodic fdatasync runs on the writer's flusher
+	 * thread (on a dup of the active segment's fd) while the writer goes
+	 * on writing; exclusive operations wait for it like for inflight. */
+	bool flush_inflight;
 	bool flush_req;
 	int64_t last_flush_mono_ms;
 	bool busy; /* a roll, truncation or close owns the log */

@@ -2,8 +2,15 @@
  * assigned to it in rounds: take every log's queued chunks, write them all
  * in one submission, then fdatasync every log that needs it in a second
  * one (group commit: all appends queued during the previous round share
- * one fsync), then complete the appends. */
+ * one fsync), then complete the appends.
+ *
+ * Under flush.policy=async an append is complete once written, and the
+ * periodic fdatasync (every flush.ms) runs on the writer's flusher thread,
+ * not in a round: a second's worth of writes can take a hundred
+ * milliseconds to sync, and appends arriving meanwhile would wait for it
+ * (measured: p99 of acks=1 at 300k records/s 4x that without the flush). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +22,14 @@
 #define WRITER_RING_ENTRIES 256
 #define WRITER_IDLE_MS	    1000
 
+/* A periodic fdatasync of an async log handed to the flusher. */
+typedef struct flush_job {
+	struct flush_job *next;
+	log_t *l;	/* l->flush_inflight is set until the job is done */
+	int fd;		/* a dup of the active segment's fd, owned */
+	int64_t target; /* the log's LEO when its writes were done */
+} flush_job_t;
+
 struct log_writer {
 	pthread_t th;
 	log_ring_t *ring;
@@ -24,6 +39,11 @@ struct log_writer {
 	size_t nlogs, cap;
 	bool stop, kicked, in_round;
 	int64_t next_wake_ms; /* monotonic: earliest async flush due */
+
+	pthread_t fth;	    /* the flusher */
+	pthread_cond_t fcv; /* a job queued, or fstop */
+	flush_job_t *jobs;  /* under mu, FIFO: the oldest first */
+	bool fstop;
 };
 
 /* What one round does for one log. */
@@ -34,6 +54,7 @@ typedef struct work {
 	size_t op_first, op_n; /* its write ops */
 	bool sync;
 	int64_t sync_target;
+	bool bg_sync;	/* async flush due: the flusher syncs after the writes */
 	tern_err_t err; /* the I/O error this round hit, if any */
 	/* Completions decided this round, fired once no lock is held. */
 	log_waiter_t *done;
@@ -75,7 +96,7 @@ static bool flush_due(const log_t *l, int64_t now)
 {
 	if (l->flush_req)
 		return true;
-	if (l->durable >= l->leo)
+	if (l->durable >= l->leo || l->flush_inflight)
 		return false;
 	if (l->cfg.flush_policy == LOG_FLUSH_SYNC)
 		return true;
@@ -191,6 +212,98 @@ static void finish_log(work_t *wk)
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	fire(wk);
+}
+
+/* Fires, before the round's fsyncs, the completions an async log's
+ * writes decided (those at or below its LEO); finish_log() does the rest.
+ * Nothing when the round failed the log: finish_log() fails them in
+ * order. */
+static void early_finish(work_t *wk)
+{
+	log_t *l = wk->l;
+
+	pthread_mutex_lock(&l->mu);
+	if (!l->failed && !wk->err)
+		collect(l, wk, TERN_OK);
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	fire(wk);
+}
+
+/* Hands an async log's due fdatasync to the flusher: its target is the
+ * LEO now that the round's writes are done. Without a dup of the fd (out
+ * of descriptors or memory) the flush stays due for a later round. */
+static void flush_dispatch(log_writer_t *w, work_t *wk)
+{
+	log_t *l = wk->l;
+	flush_job_t *j = calloc(1, sizeof *j), **tail;
+
+	if (!j)
+		return;
+	pthread_mutex_lock(&l->mu);
+	if (l->failed || wk->err || l->flush_inflight ||
+	    (j->fd = fcntl(wk->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		pthread_mutex_unlock(&l->mu);
+		free(j);
+		return;
+	}
+	j->l = l;
+	j->target = l->leo;
+	l->flush_inflight = true;
+	pthread_mutex_unlock(&l->mu);
+	pthread_mutex_lock(&w->mu);
+	for (tail = &w->jobs; *tail; tail = &(*tail)->next)
+		;
+	*tail = j;
+	pthread_cond_signal(&w->fcv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Runs one job: the fdatasync, then the log's durable end (or its failure:
+ * after a failed fsync nothing since the last good one can be trusted).
+ * No exclusive operation (truncation, roll, close) runs meanwhile: they
+ * wait for flush_inflight. */
+static void flush_run(flush_job_t *j)
+{
+	log_t *l = j->l;
+	int rc = log__fsync(j->fd, true);
+
+	pthread_mutex_lock(&l->mu);
+	if (rc < 0)
+		log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
+			  "%s: fdatasync failed after offset %lld: %s", l->name,
+			  (long long)l->durable, strerror(-rc));
+	else if (j->target > l->durable)
+		l->durable = j->target;
+	l->last_flush_mono_ms = tern_mono_ms();
+	l->flush_inflight = false;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	close(j->fd);
+	free(j);
+}
+
+static void *flusher_main(void *arg)
+{
+	log_writer_t *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		flush_job_t *j = w->jobs;
+
+		if (!j) {
+			if (w->fstop)
+				break;
+			pthread_cond_wait(&w->fcv, &w->mu);
+			continue;
+		}
+		w->jobs = j->next;
+		pthread_mutex_unlock(&w->mu);
+		flush_run(j);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
 }
 
 /* Gives a work's chunks back to the log's queue, untouched (a round that
@@ -335,6 +448,7 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 		}
 		if (!l->pend_head && !flush_due(l, now)) {
 			if (l->cfg.flush_policy == LOG_FLUSH_ASYNC && l->durable < l->leo &&
+			    !l->flush_inflight &&
 			    l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
 				next_wake = l->last_flush_mono_ms + l->cfg.flush_ms;
 			pthread_mutex_unlock(&l->mu);
@@ -342,8 +456,13 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 		}
 		k->sync = l->cfg.flush_policy == LOG_FLUSH_SYNC || flush_due(l, now);
 		k->sync_target = l->leo;
+		if (k->sync && l->cfg.flush_policy != LOG_FLUSH_SYNC && !l->flush_req) {
+			k->sync = false;
+			k->bg_sync = true;
+		}
 		/* An async log written now and not synced is due later. */
-		if (!k->sync && l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
+		if (!k->sync && !k->bg_sync && !l->flush_inflight &&
+		    l->last_flush_mono_ms + l->cfg.flush_ms < next_wake)
 			next_wake = l->last_flush_mono_ms + l->cfg.flush_ms;
 		seg = l->segs[l->nsegs - 1];
 		k->l = l;
@@ -411,6 +530,17 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 	for (size_t i = 0; i < nwk; i++)
 		if (wk[i].chunks)
 			apply_writes(&wk[i], ops);
+
+	/* Appends to async logs are complete once written: answer them now,
+	 * not after the fsyncs below (a periodic fdatasync of a second's
+	 * writes would otherwise hold every one of them: it made the p99 of
+	 * acks=1 at 300k records/s 4x longer). */
+	for (size_t i = 0; i < nwk; i++) {
+		if (wk[i].l->cfg.flush_policy != LOG_FLUSH_SYNC)
+			early_finish(&wk[i]);
+		if (wk[i].bg_sync)
+			flush_dispatch(w, &wk[i]);
+	}
 
 	/* Phase 2: one fdatasync per log that needs one. */
 	nops = 0;
@@ -510,14 +640,26 @@ tern_err_t log__writer_new(log_writer_t **out, char *errstr, size_t errlen)
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	tern_cond_init_mono(&w->cv);
-	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+	pthread_cond_init(&w->fcv, NULL);
+	if (pthread_create(&w->fth, NULL, flusher_main, w) != 0) {
+		err = TERN_ERR__NOMEM;
+	} else if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+		pthread_mutex_lock(&w->mu);
+		w->fstop = true;
+		pthread_cond_signal(&w->fcv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->fth, NULL);
+		err = TERN_ERR__NOMEM;
+	}
+	if (err) {
 		log__ring_free(w->ring);
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
+		pthread_cond_destroy(&w->fcv);
 		free(w);
 		if (errstr)
 			snprintf(errstr, errlen, "cannot start a writer thread");
-		return TERN_ERR__NOMEM;
+		return err;
 	}
 	*out = w;
 	return TERN_OK;
@@ -532,9 +674,17 @@ void log__writer_stop(log_writer_t *w)
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
+	/* The flusher finishes the jobs queued (none once every log closed:
+	 * closing waits for them), then stops. */
+	pthread_mutex_lock(&w->mu);
+	w->fstop = true;
+	pthread_cond_signal(&w->fcv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->fth, NULL);
 	log__ring_free(w->ring);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->fcv);
 	free(w->logs);
 	free(w);
 }

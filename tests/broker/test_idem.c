@@ -126,6 +126,9 @@ static bk_idem_verdict_t produce(int64_t pid, int32_t seq, int n, int64_t *base,
 		    log_append(part.log, buf, len, 0, LOG_APPEND_ASSIGN_OFFSETS, &info, NULL, NULL),
 		    TERN_OK);
 		ck_assert_int_eq(bk_idem_record(&part.idem, &h, info.base_offset), TERN_OK);
+		/* As the broker's append callback would: written before the
+		 * next step looks at the log end. */
+		ck_assert_int_eq(log_wait_end(part.log, info.base_offset + n, 10000), TERN_OK);
 		if (base)
 			*base = info.base_offset;
 	} else if (v == BK_IDEM_DUPLICATE && base) {

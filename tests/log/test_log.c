@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "log/log.h"
 #include "testutil.h"
 
@@ -635,6 +636,41 @@ START_TEST(async_flush)
 }
 END_TEST
 
+/* The periodic fdatasync of an async log runs beside the writer (on its
+ * flusher thread): a failure there fails the log as one in a round does,
+ * and nothing after the last good flush counts as durable. */
+START_TEST(async_flush_failure_fails_the_log)
+{
+	log_dir_t *d = open_dir();
+	log_config_t cfg;
+	log_t *l;
+	int64_t deadline;
+
+	if (log_fault_inject(LOG_FAULT_FSYNC, EIO, 0, 0) == TERN_ERR__UNSUPPORTED) {
+		log_dir_close(d);
+		return; /* a build without the hook has nothing to test here */
+	}
+	log_fault_clear();
+	log_config_default(&cfg);
+	cfg.flush_policy = LOG_FLUSH_ASYNC;
+	cfg.flush_ms = 20;
+	l = open_log(d, &cfg);
+	append_n(l, 4, 5, 10, 0);
+	ck_assert_int_eq(log_wait_durable(l, 20, 10000), TERN_OK);
+	ck_assert_int_eq(log_fault_inject(LOG_FAULT_FSYNC, EIO, 0, -1), TERN_OK);
+	append_n(l, 4, 5, 10, 0);
+	ck_assert_int_eq(log_wait_end(l, 40, 10000), TERN_OK);
+	deadline = tern_mono_ms() + 10000;
+	while (!log_is_failed(l)) {
+		ck_assert_msg(tern_mono_ms() < deadline, "the failed flush did not fail the log");
+		usleep(1000);
+	}
+	log_fault_clear();
+	ck_assert_int_eq(log_durable_end_offset(l), 20);
+	log_dir_close(d);
+}
+END_TEST
+
 static int cb_count;
 static tern_err_t cb_last_err;
 
@@ -753,6 +789,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, corrupt_closed_segment_not_served);
 	tcase_add_test(tc, repair_cuts_at_the_first_corrupt_batch);
 	tcase_add_test(tc, async_flush);
+	tcase_add_test(tc, async_flush_failure_fails_the_log);
 	tcase_add_test(tc, injected_write_errors);
 	tcase_add_test(tc, dir_lock_refuses_second_open);
 	tcase_add_test(tc, bad_names_refused);
