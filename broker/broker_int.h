@@ -333,8 +333,10 @@ void bk_part_apply(broker_t *b, bk_part_t *p, const isr_decisions_t *d);
 /* Appends one validated batch (buf, len: borrowed) to p as its leader,
  * stamped with the leader epoch, for a write at acks (-1, 0 or 1).
  * idem is the batch's header when its producer is idempotent (NULL
- * otherwise): a repeat is then not appended and *dup_base gets the
- * original's base offset (-1 when not a repeat). Returns an error when
+ * otherwise): a repeat is then not appended; for acks != 0 it waits as the
+ * original would have (done runs as below, with the original's base
+ * offset), for acks=0 *dup_base gets the original's base offset (-1 when
+ * not a repeat). Returns an error when
  * nothing was appended (the ISR too small for acks=all, an idempotence
  * refusal, the log's refusal); otherwise *info is filled and, for acks != 0,
  * done(arg, ...) runs exactly once, possibly before this returns, when the

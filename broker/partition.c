@@ -212,6 +212,28 @@ static tern_err_t append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, s
 	if (!err && idem)
 		verdict = bk_idem_check(&p->idem, idem, &dup, &err);
 	epoch = p->isr.leader_epoch;
+	if (!err && verdict == BK_IDEM_DUPLICATE && acks != 0) {
+		/* A repeat of a batch this log holds waits for what the
+		 * original's acks would have waited for (Kafka's delayed
+		 * produce does the same): the original may not be replicated
+		 * yet. Without this a leader paused with the first attempt
+		 * unread in its socket appended it on waking, then answered the
+		 * producer's retry at once: acks=all acknowledged what no
+		 * follower had, and the next leader never held it. */
+		bk_wait_t w = {
+		    .token = atomic_fetch_add(&b->token_seq, 1),
+		    .base_offset = dup.base_offset,
+		    .end_offset = dup.last_offset + 1,
+		    .deadline_ms = deadline_ms,
+		    .acks = acks,
+		    .done = done,
+		    .arg = arg,
+		};
+
+		err = part_add_wait(b, p, &w);
+		pthread_mutex_unlock(&p->mu);
+		return err;
+	}
 	pthread_mutex_unlock(&p->mu);
 	if (!err && verdict == BK_IDEM_DUPLICATE)
 		*dup_base = dup.base_offset;

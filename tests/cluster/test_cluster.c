@@ -501,6 +501,56 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* 3. Two of three brokers down                                              */
 
+/* An idempotent producer's retry of a batch the leader appended but could
+ * not yet replicate is not acknowledged before the original is: the fault
+ * harness's paused-leader scenario found a leader that, woken from SIGSTOP
+ * with the first attempt unread in its socket, appended it and answered the
+ * retry at once, and the next leader never had it. */
+START_TEST(repeated_idempotent_batch_waits_for_its_original_to_replicate)
+{
+	uint8_t *b;
+	size_t len;
+	int64_t base = -1;
+	cu_part_t st;
+	int32_t f[2];
+	int nf = 0, code;
+
+	cu_init(&cl, 3, "cl-dup");
+	cu_start(&cl);
+	cu_create_topic(&cl, "dup", 1, 3, KV("min.insync.replicas=2"), 1);
+	st = cu_wait_isr_size(&cl, "dup", 0, 3);
+	for (int i = 1; i <= 3; i++)
+		if (i != st.leader)
+			f[nf++] = i;
+	b = tc_batch(4, "dup", LOG_CODEC_NONE, 4242, 0, 0, &len);
+	cu_broker_stop(&cl, f[0]);
+	cu_broker_stop(&cl, f[1]);
+	/* Appended, not replicated: no acknowledgement, then none for the
+	 * repeat either (timed out, or refused once the ISR shrank). */
+	code = produce_to(st.leader, "dup", -1, b, len, 500, NULL);
+	ck_assert_msg(code != 0, "acks=all acknowledged with both followers stopped");
+	code = produce_to(st.leader, "dup", -1, b, len, 500, NULL);
+	ck_assert_msg(code != 0, "the repeat of an unreplicated batch was acknowledged (error %d)",
+		      code);
+	cu_broker_cont(&cl, f[0]);
+	cu_broker_cont(&cl, f[1]);
+	st = cu_wait_isr_size(&cl, "dup", 0, 3);
+	/* Once replicated, the repeat gets the original's offsets, and the
+	 * log holds the batch once. */
+	{
+		int64_t deadline = mono_ms() + 30000LL * cu_mult();
+
+		while ((code = produce_to(st.leader, "dup", -1, b, len, 5000, &base)) != 0) {
+			ck_assert_msg(mono_ms() < deadline, "the repeat never succeeds: %d", code);
+			usleep(100000);
+		}
+	}
+	ck_assert_int_eq(base, 0);
+	ck_assert_int_eq(hwm_at(st.leader, "dup"), 4);
+	free(b);
+}
+END_TEST
+
 START_TEST(two_brokers_down_refuse_acks_all_and_freeze_the_hwm_until_they_return)
 {
 	uint8_t *b;
@@ -1189,6 +1239,7 @@ static Suite *cluster_suite(void)
 	add(s, "baseline", acks_all_load_leaves_three_identical_replicas, 300);
 	add(s, "bounce", kill_9_leader_three_times_loses_no_acknowledged_record, 300);
 	add(s, "floor", two_brokers_down_refuse_acks_all_and_freeze_the_hwm_until_they_return, 120);
+	add(s, "dup", repeated_idempotent_batch_waits_for_its_original_to_replicate, 120);
 	add(s, "clean", clean_election_keeps_partition_offline_until_an_isr_member_returns, 120);
 	add(s, "unclean", unclean_election_elects_the_stale_replica_alone_in_recovery, 120);
 	add(s, "pause_follower", paused_follower_leaves_the_isr_then_catches_up_and_rejoins, 120);
