@@ -166,10 +166,25 @@ struct log_batch_iter {
 	uint32_t hv_cap;
 };
 
+/* The largest window (log2) a frame may declare under cap: the smallest
+ * power of two that holds cap bytes, within zstd's 2^10 and its default
+ * limit of 2^27. zstd sizes its buffer by the window a frame declares, not
+ * by what the frame holds, so without this a frame of a few bytes could
+ * make it allocate 2^27 bytes whatever the cap. */
+static int window_log_max(size_t cap)
+{
+	int log = 10;
+
+	while (log < 27 && ((size_t)1 << log) < cap)
+		log++;
+	return log;
+}
+
 /* Inflates the zstd frame(s) src[0..srclen) into a malloc()ed *out of at
  * most cap bytes. The declared content size only sizes the first buffer: the
  * output grows by doubling up to cap + 1 bytes, and filling that last byte
- * proves the frame inflates past the cap, whatever its header says. */
+ * proves the frame inflates past the cap, whatever its header says. A frame
+ * whose window is larger than the cap allows is refused (window_log_max). */
 static tern_err_t zstd_inflate(const uint8_t *src, size_t srclen, size_t cap, uint8_t **out,
 			       size_t *outlen, char *why, size_t whylen)
 {
@@ -199,6 +214,10 @@ static tern_err_t zstd_inflate(const uint8_t *src, size_t srclen, size_t cap, ui
 	dctx = ZSTD_createDCtx();
 	if (!ob.dst || !dctx) {
 		err = TERN_ERR__NOMEM;
+		goto out;
+	}
+	if (ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log_max(cap)))) {
+		err = TERN_ERR__INVALID_ARG;
 		goto out;
 	}
 	for (;;) {

@@ -105,8 +105,9 @@ typedef struct log_validate_opts {
 	bool deep;
 	/* Largest batch accepted, 0 for no cap (message.max.bytes). */
 	size_t max_batch_bytes;
-	/* Cap on the decompressed size of the records section, 0 for the
-	 * default (LOG_DEFAULT_MAX_UNCOMPRESSED). */
+	/* Cap on the decompressed size of the records section, and on the
+	 * zstd window a frame may declare, 0 for the default
+	 * (LOG_DEFAULT_MAX_UNCOMPRESSED). */
 	size_t max_uncompressed_bytes;
 } log_validate_opts_t;
 
@@ -196,8 +197,9 @@ typedef struct log_batch_iter log_batch_iter_t;
 
 /* Opens an iterator over the records of the batch at buf (borrowed, must
  * outlive the iterator). Decompresses a zstd batch up front, refusing to
- * inflate past max_uncompressed (0: LOG_DEFAULT_MAX_UNCOMPRESSED). It
- * does not check the CRC: validate first. */
+ * inflate past max_uncompressed (0: LOG_DEFAULT_MAX_UNCOMPRESSED), and
+ * refusing a frame that declares a window larger than that (zstd would
+ * allocate the window). It does not check the CRC: validate first. */
 tern_err_t log_batch_iter_new(const uint8_t *buf, size_t len, size_t max_uncompressed,
 			      log_batch_iter_t **out);
 

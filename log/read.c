@@ -262,6 +262,7 @@ tern_err_t log_offset_for_timestamp(log_t *l, int64_t ts, int64_t *offset_out)
 	struct ts_find f = {.ts = ts, .base = -1};
 	log_segment_t *seg = NULL;
 	log_read_result_t rr;
+	log_batch_hdr_t h;
 	log_batch_iter_t *it;
 	log_record_t rec;
 	log_scan_t scan;
@@ -307,8 +308,14 @@ tern_err_t log_offset_for_timestamp(log_t *l, int64_t ts, int64_t *offset_out)
 	if (err)
 		return err;
 	err = TERN_ERR__END;
-	if (rr.len && log_batch_iter_new(rr.data, rr.len, 0, &it) == TERN_OK) {
+	if (rr.len && log_batch_hdr_parse(rr.data, rr.len, &h) == TERN_OK &&
+	    log_batch_iter_new(rr.data, rr.len, 0, &it) == TERN_OK) {
 		while (log_batch_iter_next(it, &rec) == TERN_OK) {
+			/* Reads check CRCs, not the records' offset deltas: a
+			 * record claiming an offset outside its batch (a batch
+			 * written by a faulty leader, say) is no answer. */
+			if (rec.offset < h.base_offset || rec.offset > log_batch_last_offset(&h))
+				continue;
 			if (rec.timestamp >= ts && rec.offset >= from) {
 				*offset_out = rec.offset;
 				err = TERN_OK;

@@ -1,6 +1,7 @@
 /* The io_uring wrapper of log/ (see uring.h): batched submission with
  * linked operations, short-I/O continuation, per-thread rings for readers,
- * and the test-only error-injection hook. */
+ * and two test-only hooks: error injection, and the durability trace
+ * (durable_trace.h: every fsync of log/ passes here). */
 #include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/durable_trace.h"
 #include "log/log.h"
 #include "log/uring.h"
 
@@ -194,7 +196,7 @@ static void complete(log_io_t *op, unsigned char *st, size_t *done, int res)
 		*st = OP_OK;
 }
 
-size_t log__ring_run(log_ring_t *r, log_io_t *ops, size_t n)
+static size_t ring_run(log_ring_t *r, log_io_t *ops, size_t n)
 {
 	unsigned char st_small[64];
 	size_t done_small[64];
@@ -322,6 +324,45 @@ size_t log__ring_run(log_ring_t *r, log_io_t *ops, size_t n)
 		free(done);
 	}
 	return failed;
+}
+
+/* Under the durability trace (durable_trace.h), each fsync's line is built
+ * before the batch is submitted and written once the fsync succeeded. A
+ * write linked before an fsync of the same file in its chain completes
+ * before the fsync runs, so the fsync covers up to its end too. */
+static size_t ring_run_traced(log_ring_t *r, log_io_t *ops, size_t n)
+{
+	char **lines = calloc(n, sizeof *lines);
+	size_t failed;
+
+	for (size_t i = 0; lines && i < n; i++) {
+		off_t end = 0;
+
+		if (ops[i].type != LOG_IO_FSYNC && ops[i].type != LOG_IO_FDATASYNC)
+			continue;
+		for (size_t j = i; j > 0 && ops[j - 1].link; j--)
+			if (ops[j - 1].type == LOG_IO_WRITE && ops[j - 1].fd == ops[i].fd &&
+			    ops[j - 1].off + (off_t)ops[j - 1].len > end)
+				end = ops[j - 1].off + (off_t)ops[j - 1].len;
+		lines[i] = log__dtrace_before(ops[i].fd, end);
+	}
+	failed = ring_run(r, ops, n);
+	for (size_t i = 0; lines && i < n; i++) {
+		if (lines[i] && ops[i].res != 0) {
+			free(lines[i]);
+			lines[i] = NULL;
+		}
+		log__dtrace_emit(lines[i]);
+	}
+	free(lines);
+	return failed;
+}
+
+size_t log__ring_run(log_ring_t *r, log_io_t *ops, size_t n)
+{
+	if (log__dtrace_on())
+		return ring_run_traced(r, ops, n);
+	return ring_run(r, ops, n);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -95,19 +95,21 @@ void tt_zk_require(void)
 		tt_skip(why);
 }
 
-bool tt_zk_ready(int port)
+bool tt_zk_ready_at(const char *addr, int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	char buf[1024];
 	size_t n = 0;
 	ssize_t r;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd;
 	bool ok = false;
 
+	a.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr && *addr ? addr : "127.0.0.1", &a.sin_addr) != 1)
+		return false;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "srvr", 4) == 4) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 
@@ -119,6 +121,11 @@ bool tt_zk_ready(int port)
 	}
 	close(fd);
 	return ok;
+}
+
+bool tt_zk_ready(int port)
+{
+	return tt_zk_ready_at("127.0.0.1", port);
 }
 
 void tt_zk_dump_log(const tt_zk_t *z)
@@ -138,25 +145,74 @@ void tt_zk_dump_log(const tt_zk_t *z)
 	fclose(f);
 }
 
-int tt_zk_start(tt_zk_t *z, const char *dir, int port, int deadline_ms)
+/* The default tt_zk_spawn_fn: a fork of this process. */
+static pid_t fork_spawn(void *arg, char *const argv[], const char *log_path, char *why,
+			size_t whylen)
+{
+	pid_t pid;
+
+	(void)arg;
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		int fd;
+
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+int tt_zk_start_at(tt_zk_t *z, const char *dir, const char *addr, int port, int deadline_ms,
+		   tt_zk_spawn_fn spawn, void *spawn_arg, char *why, size_t whylen)
 {
 	const char *java = find_java(), *cp;
-	char cfg[1024], log[1024], data[1024], why[640];
+	char cfg[1024], log[1024], data[1024];
+	char *argv[] = {NULL,
+			"-Xmx256m",
+			"-XX:+UseSerialGC",
+			"-XX:TieredStopAtLevel=1",
+			"-cp",
+			NULL,
+			"org.apache.zookeeper.server.ZooKeeperServerMain",
+			cfg,
+			NULL};
 	int64_t deadline;
 	FILE *f;
 
 	z->pid = -1;
 	z->port = port;
+	snprintf(z->addr, sizeof z->addr, "%s", addr && *addr ? addr : "127.0.0.1");
 	if (!z->dir || strcmp(z->dir, dir) != 0) {
+		char *copy = strdup(dir);
+
 		free(z->dir);
-		z->dir = strdup(dir);
+		z->dir = copy;
 	}
-	cp = classpath(why, sizeof why);
-	if (!java || !cp || !z->dir) {
-		fprintf(stderr, "cannot start ZooKeeper: %s\n",
-			!java ? "no java on PATH"
-			: !cp ? why
-			      : "out of memory");
+	if (!java) {
+		snprintf(why, whylen, "no java on PATH");
+		return -1;
+	}
+	cp = classpath(why, whylen);
+	if (!cp)
+		return -1;
+	if (!z->dir) {
+		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	snprintf(cfg, sizeof cfg, "%s/zoo.cfg", dir);
@@ -166,67 +222,64 @@ int tt_zk_start(tt_zk_t *z, const char *dir, int port, int deadline_ms)
 	mkdir(data, 0755);
 	f = fopen(cfg, "w");
 	if (!f) {
-		fprintf(stderr, "%s: %s\n", cfg, strerror(errno));
+		snprintf(why, whylen, "%s: %s", cfg, strerror(errno));
 		return -1;
 	}
 	/* maxSessionTimeout: the default (20 ticks, 10 s) would cut longer
 	 * sessions asked for by a test. */
 	fprintf(f,
 		"tickTime=500\n"
-		"clientPortAddress=127.0.0.1\n"
+		"clientPortAddress=%s\n"
 		"clientPort=%d\n"
 		"dataDir=%s\n"
 		"maxSessionTimeout=60000\n"
 		"admin.enableServer=false\n"
 		"4lw.commands.whitelist=srvr\n",
-		port, data);
-	fclose(f);
-	z->pid = fork();
+		z->addr, port, data);
+	if (fclose(f) != 0) {
+		snprintf(why, whylen, "%s: %s", cfg, strerror(errno));
+		return -1;
+	}
+	argv[0] = (char *)java;
+	argv[5] = (char *)cp;
+	z->pid = (spawn ? spawn : fork_spawn)(spawn_arg, argv, log, why, whylen);
 	if (z->pid < 0) {
-		fprintf(stderr, "fork: %s\n", strerror(errno));
 		z->pid = -1;
 		return -1;
 	}
-	if (z->pid == 0) {
-		int fd;
-
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		execl(java, "java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		      "-cp", cp, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg,
-		      (char *)NULL);
-		_exit(127);
-	}
-	setpgid(z->pid, z->pid);
 	deadline = mono_ms() + deadline_ms;
-	while (!tt_zk_ready(port)) {
+	while (!tt_zk_ready_at(z->addr, port)) {
 		int st;
 
 		if (waitpid(z->pid, &st, WNOHANG) == z->pid) {
 			z->pid = -1;
-			fprintf(stderr, "the ZooKeeper server exited (status %d)\n", st);
-			tt_zk_dump_log(z);
+			snprintf(why, whylen, "the ZooKeeper server exited (status %d); see %s", st,
+				 log);
 			return -1;
 		}
 		if (mono_ms() > deadline) {
-			fprintf(stderr, "the ZooKeeper server did not answer srvr within %d ms\n",
-				deadline_ms);
-			tt_zk_dump_log(z);
+			snprintf(why, whylen,
+				 "the ZooKeeper server did not answer srvr at %s:%d within %d ms; "
+				 "see %s",
+				 z->addr, port, deadline_ms, log);
 			tt_zk_stop(z);
 			return -1;
 		}
 		poll(NULL, 0, 50);
 	}
 	return 0;
+}
+
+int tt_zk_start(tt_zk_t *z, const char *dir, int port, int deadline_ms)
+{
+	char why[1024];
+
+	if (tt_zk_start_at(z, dir, "127.0.0.1", port, deadline_ms, NULL, NULL, why, sizeof why) ==
+	    0)
+		return 0;
+	fprintf(stderr, "cannot start ZooKeeper: %s\n", why);
+	tt_zk_dump_log(z);
+	return -1;
 }
 
 void tt_zk_stop(tt_zk_t *z)

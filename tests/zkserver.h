@@ -4,7 +4,10 @@
  * it answers "srvr", stopped with SIGKILL. The classpath is
  * /usr/share/java's zookeeper.jar, zookeeper-jute.jar and slf4j-api.jar
  * (libzookeeper-java; slf4j-simple.jar too when present, so that the log
- * lands in zk.log), or TERN_ZK_CLASSPATH. */
+ * lands in zk.log), or TERN_ZK_CLASSPATH. By default the server binds
+ * 127.0.0.1 and is a child of the test; tt_zk_start_at binds another
+ * address and lets the caller start the process (the fault harness runs it
+ * in a lab host's network namespace). */
 #ifndef TERN_TESTS_ZKSERVER_H
 #define TERN_TESTS_ZKSERVER_H
 
@@ -15,7 +18,8 @@
 typedef struct tt_zk {
 	pid_t pid; /* -1: not running */
 	int port;
-	char *dir; /* zoo.cfg, zk.log and data/ (malloc()ed) */
+	char *dir;     /* zoo.cfg, zk.log and data/ (malloc()ed) */
+	char addr[64]; /* the address it binds and is probed at ("": 127.0.0.1) */
 } tt_zk_t;
 
 /* Whether java and the jars are there; why not in why otherwise. */
@@ -31,8 +35,24 @@ void tt_zk_require(void);
  * printing why and the server's log on stderr (z->pid is then -1). */
 int tt_zk_start(tt_zk_t *z, const char *dir, int port, int deadline_ms);
 
+/* Starts argv (argv[0] a path, NULL-terminated) with standard output and
+ * error appended to log_path, in a process group of its own, as a child of
+ * the caller that dies with it (PR_SET_PDEATHSIG(SIGKILL)); returns its pid,
+ * or -1 with the reason in why. */
+typedef pid_t (*tt_zk_spawn_fn)(void *arg, char *const argv[], const char *log_path, char *why,
+				size_t whylen);
+
+/* tt_zk_start without printing: the server binds addr (NULL: 127.0.0.1) and
+ * is probed there (the caller must be able to reach it), started by spawn
+ * (NULL: a fork of this process). 0 on success; -1 with the reason in why
+ * (z->pid is then -1; the server's log stays in DIR/zk.log). */
+int tt_zk_start_at(tt_zk_t *z, const char *dir, const char *addr, int port, int deadline_ms,
+		   tt_zk_spawn_fn spawn, void *spawn_arg, char *why, size_t whylen);
+
 /* Whether a server answers "srvr" on 127.0.0.1:port now. */
 bool tt_zk_ready(int port);
+/* The same at addr:port (an IPv4 address). */
+bool tt_zk_ready_at(const char *addr, int port);
 
 /* SIGKILL to its process group, then waitpid; keeps the files and dir.
  * Safe on a server that is not running. */
