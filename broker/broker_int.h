@@ -202,6 +202,13 @@ typedef struct bk_part {
 	 * (once); cleared when the repaired replica reports healthy. Guarded
 	 * by mu. */
 	bool corrupt_reported;
+	/* It led and an append failed on a full disk (ENOSPC, EDQUOT): the
+	 * controller has been told, as for a corrupt replica, so that it
+	 * leaves the ISR and leadership moves. Cleared, and reported healthy,
+	 * once it no longer leads (it rejoins the ISR by catching up, which
+	 * takes room) or once an append succeeds while it still leads (it was
+	 * the last ISR member). Guarded by mu. */
+	bool full_reported;
 	bk_wait_t *waits;
 	size_t nwaits, wcap;
 	bk_idem_t idem;
@@ -391,6 +398,9 @@ bool bk_ctl_is_local(broker_t *b);
  * leave the ISR and never lead until repaired) or healthy again. Queued
  * for the link thread; resent until the controller takes it. */
 void bk_cluster_health(broker_t *b, bk_part_t *p, bool corrupt);
+/* The same report for a leader whose disk is full (full: it must leave the
+ * ISR and give up leadership), or that may take part again (!full). */
+void bk_cluster_health_full(broker_t *b, bk_part_t *p, bool full);
 /* Waits until a heartbeat sent after this call has been answered and its
  * image applied: every change the controller made before is then known
  * here. REQUEST_TIMED_OUT at deadline_ms. No topics_lock held. */

@@ -274,7 +274,7 @@ void bk_cluster_alter(broker_t *b, bk_part_t *p, const isr_alter_t *a)
 	pthread_mutex_unlock(&b->link.mu);
 }
 
-void bk_cluster_health(broker_t *b, bk_part_t *p, bool corrupt)
+static void health_queue(broker_t *b, bk_part_t *p, bool corrupt)
 {
 	bk_alter_t *x = calloc(1, sizeof *x);
 
@@ -286,15 +286,29 @@ void bk_cluster_health(broker_t *b, bk_part_t *p, bool corrupt)
 	}
 	x->partition = p->index;
 	x->corrupt = corrupt;
-	bk_log(corrupt ? 'E' : 'I', "health", "%s-%d: reporting the replica here %s",
-	       p->topic->name, p->index,
-	       corrupt ? "corrupt: it leaves the ISR until repaired" : "repaired");
 	pthread_mutex_lock(&b->link.mu);
 	x->next = b->link.health;
 	b->link.health = x;
 	b->link.kick = true;
 	pthread_cond_broadcast(&b->link.cond);
 	pthread_mutex_unlock(&b->link.mu);
+}
+
+void bk_cluster_health(broker_t *b, bk_part_t *p, bool corrupt)
+{
+	bk_log(corrupt ? 'E' : 'I', "health", "%s-%d: reporting the replica here %s",
+	       p->topic->name, p->index,
+	       corrupt ? "corrupt: it leaves the ISR until repaired" : "repaired");
+	health_queue(b, p, corrupt);
+}
+
+void bk_cluster_health_full(broker_t *b, bk_part_t *p, bool full)
+{
+	bk_log(full ? 'E' : 'I', "health", "%s-%d: %s", p->topic->name, p->index,
+	       full ? "the disk is full: the replica here gives up leadership and leaves the ISR"
+		    : "the replica here no longer leads a full disk: it rejoins the ISR once "
+		      "caught up");
+	health_queue(b, p, full);
 }
 
 /* Sends the queued replica-health reports in one ReplicaHealth; those the

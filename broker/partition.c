@@ -291,6 +291,7 @@ tern_err_t bk_part_append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, 
 void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t last_offset)
 {
 	bk_part_t *p = opaque;
+	bool full = false, room = false;
 
 	pthread_mutex_lock(&p->mu);
 	if (err) {
@@ -300,13 +301,25 @@ void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t l
 		       "%s-%d: append of offsets %" PRId64 "..%" PRId64 " failed: %s",
 		       p->topic->name, p->index, base_offset, last_offset, tern_strerror(err));
 		bk_part_fail_waits(p, TERN_ERR_KAFKA_STORAGE_ERROR);
+		/* A leader that cannot write gives up leadership rather than
+		 * fail every produce until the disk has room (Kafka takes the
+		 * log directory offline; here it comes back by catching up). */
+		if ((err == tern_err_errno(ENOSPC) || err == tern_err_errno(EDQUOT)) &&
+		    p->isr.role == ISR_ROLE_LEADER && !p->full_reported && !p->corrupt_reported)
+			full = p->full_reported = true;
 	} else {
+		if (p->full_reported && p->isr.role == ISR_ROLE_LEADER) {
+			p->full_reported = false;
+			room = true;
+		}
 		sync_log_ends(p->broker, p, proto_now_ms());
 		/* Followers' long polls wait for the LEO, not only the HWM. */
 		if (p->isr.nreplicas > 1)
 			bk_kick(p->broker);
 	}
 	pthread_mutex_unlock(&p->mu);
+	if (full || room)
+		bk_cluster_health_full(p->broker, p, full);
 }
 
 /* A replica reported corrupt that no longer leads cuts its log at the
@@ -343,11 +356,18 @@ static void part_repair(broker_t *b, bk_part_t *p)
 void bk_part_tick(broker_t *b, bk_part_t *p, int64_t now)
 {
 	isr_decisions_t d;
-	bool repair;
+	bool repair, unfull;
 
 	pthread_mutex_lock(&p->mu);
 	repair = p->corrupt_reported && p->isr.role != ISR_ROLE_LEADER;
+	unfull = p->full_reported && p->isr.role != ISR_ROLE_LEADER;
+	if (unfull)
+		p->full_reported = false;
+	/* Found corrupt meanwhile: its repair says when it is healthy. */
+	unfull = unfull && !p->corrupt_reported;
 	pthread_mutex_unlock(&p->mu);
+	if (unfull)
+		bk_cluster_health_full(b, p, false);
 	if (repair)
 		part_repair(b, p);
 	pthread_mutex_lock(&p->mu);

@@ -511,6 +511,7 @@ static bool fetch_once(fetcher_t *f, target_t *v, size_t n)
 	uint8_t *resp = NULL;
 	size_t k = 0;
 	tern_err_t err;
+	bool append_failed = false;
 
 	if (!rt || !rp || !which) {
 		free(rt);
@@ -569,10 +570,14 @@ static bool fetch_once(fetcher_t *f, target_t *v, size_t n)
 			p = still_following(f, t);
 			if (p && pr->records.len > 0) {
 				perr = append_fetched(b, p, pr->records.p, (size_t)pr->records.len);
-				if (perr)
+				if (perr) {
+					/* The same fetch would fail the same way
+					 * at once (a full disk): back off. */
+					append_failed = true;
 					bk_log('E', "replica",
 					       "%s-%d: appending fetched records: %s", t->topic,
 					       t->partition, tern_strerror(perr));
+				}
 			}
 			if (p)
 				progress(b, p, pr->high_watermark);
@@ -586,7 +591,7 @@ static bool fetch_once(fetcher_t *f, target_t *v, size_t n)
 	if (err && err != TERN_ERR__TIMED_OUT)
 		bk_log('W', "replica", "fetching from leader %d: %s", f->leader,
 		       tern_strerror(err));
-	return !err;
+	return !err && !append_failed;
 }
 
 static void *fetcher_main(void *arg)

@@ -273,6 +273,60 @@ static tern_err_t push_waiter(log_t *l, int64_t base, int64_t end, log_append_cb
 	return TERN_OK;
 }
 
+/* Enters the leader epochs that buf's batches (checked) start at the log
+ * end and writes the epoch file, before anything of the append is queued:
+ * on a full disk (ENOSPC, EDQUOT) the cache is put back and the append
+ * fails with that error, leaving the log usable; any other write failure
+ * fails the log. l->mu held. */
+static tern_err_t enter_epochs(log_t *l, const uint8_t *buf, size_t len, bool assign,
+			       int32_t leader_epoch)
+{
+	log_epoch_entry_t *saved = NULL;
+	size_t nsaved = l->epochs.n;
+	bool changed = false;
+	int64_t next = l->next;
+	tern_err_t err;
+
+	for (size_t p = 0; p < len;) {
+		log_batch_hdr_t h;
+
+		log_batch_hdr_parse(buf + p, len - p, &h);
+		p += log_batch_size(&h);
+		if (assign) {
+			h.base_offset = next;
+			if (leader_epoch >= 0)
+				h.leader_epoch = leader_epoch;
+		}
+		next = log_batch_last_offset(&h) + 1;
+		if (h.leader_epoch < 0 || h.leader_epoch <= log_epoch_cache_latest(&l->epochs))
+			continue;
+		if (!saved && nsaved) {
+			saved = malloc(nsaved * sizeof *saved);
+			if (!saved)
+				return TERN_ERR__NOMEM;
+			memcpy(saved, l->epochs.e, nsaved * sizeof *saved);
+		}
+		changed |= log_epoch_cache_assign(&l->epochs, h.leader_epoch, h.base_offset);
+	}
+	if (!changed) {
+		free(saved);
+		return TERN_OK;
+	}
+	err = log__persist_epochs(l);
+	if (err == tern_err_errno(ENOSPC) || err == tern_err_errno(EDQUOT)) {
+		/* assign() never shrinks the array: the saved entries fit. */
+		if (nsaved)
+			memcpy(l->epochs.e, saved, nsaved * sizeof *saved);
+		l->epochs.n = nsaved;
+	} else if (err) {
+		log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR, "%s: writing %s: %s", l->name,
+			  LOG_EPOCH_FILE, tern_strerror(err));
+		err = l->failed;
+	}
+	free(saved);
+	return err;
+}
+
 tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_epoch,
 		      unsigned flags, log_append_info_t *info, log_append_cb *cb, void *opaque)
 {
@@ -281,7 +335,6 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 	int64_t count, max_ts, base;
 	log_segment_t *seg;
 	log_chunk_t *c;
-	bool epochs_changed = false;
 	int64_t rolled = -1;
 	log_roll_cb *roll_cb = NULL;
 	void *roll_opaque = NULL;
@@ -317,6 +370,9 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 		roll_opaque = l->roll_opaque;
 	}
 
+	err = enter_epochs(l, buf, len, assign, leader_epoch);
+	if (err)
+		goto out;
 	seg = log__active(l);
 	c = chunk_for(l, len);
 	if (!c) {
@@ -341,9 +397,6 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 				h.leader_epoch = leader_epoch;
 			}
 		}
-		if (h.leader_epoch >= 0 && h.leader_epoch > log_epoch_cache_latest(&l->epochs))
-			epochs_changed |=
-			    log_epoch_cache_assign(&l->epochs, h.leader_epoch, h.base_offset);
 		log__seg_index_rule(seg, &h, c->pos + c->len + p, l->cfg.index_interval_bytes, &ie,
 				    &ai, &te, &at);
 		if ((ai && chunk_push_idx(c, &ie)) || (at && chunk_push_tidx(c, &te))) {
@@ -369,13 +422,6 @@ tern_err_t log_append(log_t *l, const uint8_t *buf, size_t len, int32_t leader_e
 		/* Without memory for the completion the caller learns of the
 		 * append only through the offsets: say so now. */
 		err = TERN_ERR__NOMEM;
-	}
-	if (epochs_changed) {
-		tern_err_t perr = log__persist_epochs(l);
-
-		if (perr)
-			log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR, "%s: writing %s: %s", l->name,
-				  LOG_EPOCH_FILE, tern_strerror(perr));
 	}
 	if (info) {
 		info->base_offset = base;
@@ -443,6 +489,11 @@ static tern_err_t wait_for(log_t *l, const int64_t *field, int64_t offset, int t
 	while (*field < offset) {
 		if (l->failed) {
 			err = l->failed;
+			break;
+		}
+		/* The appends that were to reach offset were rolled back. */
+		if (offset > l->next && offset <= l->rolled_to) {
+			err = l->rolled_err ? l->rolled_err : TERN_ERR_KAFKA_STORAGE_ERROR;
 			break;
 		}
 		if (tern_cond_wait_until(&l->cv, &l->mu, deadline) == ETIMEDOUT &&

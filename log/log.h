@@ -428,8 +428,10 @@ int64_t log_end_offset(const log_t *l);
 int64_t log_durable_end_offset(const log_t *l);
 int64_t log_next_offset(const log_t *l);
 
-/* Blocks until LEO (or durable end) >= offset, the log fails, or timeout_ms
- * passes (-1: forever): OK, the log's error, or _TIMED_OUT. */
+/* Blocks until LEO (or durable end) >= offset, the log fails, the appends
+ * that were to reach offset are rolled back after a failed write (a full
+ * disk), or timeout_ms passes (-1: forever): OK, the log's error, the
+ * failed write's error, or _TIMED_OUT. */
 tern_err_t log_wait_end(log_t *l, int64_t offset, int timeout_ms);
 tern_err_t log_wait_durable(log_t *l, int64_t offset, int timeout_ms);
 

@@ -150,6 +150,14 @@ struct log {
 	log_roll_cb *roll_cb;
 	void *roll_opaque;
 
+	/* The last rollback of queued appends after a write failed (a full
+	 * disk: the log stays usable): it dropped offsets below rolled_to, with
+	 * rolled_err. A wait for an offset in what it dropped that nothing
+	 * queued can reach any more fails with rolled_err instead of waiting
+	 * for its timeout. Guarded by mu. */
+	int64_t rolled_to;
+	tern_err_t rolled_err;
+
 	tern_err_t failed; /* 0, or why the log serves nothing more */
 	char failure[256];
 	/* The failure is corrupt data read back (a CRC mismatch, a broken

@@ -106,7 +106,7 @@ static bool flush_due(const log_t *l, int64_t now)
 /* Undoes the chunks of a failed write (and every one queued after it):
  * cuts the file back to the last whole batch written, restores the index
  * counters, and resets the next offset. Called with l->mu held. */
-static void rollback(log_t *l, log_chunk_t *failed)
+static void rollback(log_t *l, log_chunk_t *failed, tern_err_t err)
 {
 	log_segment_t *seg = l->segs[l->nsegs - 1];
 	log_chunk_t *c, *n;
@@ -128,6 +128,10 @@ static void rollback(log_t *l, log_chunk_t *failed)
 		log__chunk_free(l->dir, c);
 	}
 	l->pend_head = l->pend_tail = NULL;
+	if (l->next > l->leo) {
+		l->rolled_to = l->next;
+		l->rolled_err = err;
+	}
 	l->next = l->leo;
 	if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo))
 		log__persist_epochs(l);
@@ -365,7 +369,7 @@ static void apply_writes(work_t *wk, const log_io_t *ops)
 					l->pend_tail = tail;
 				l->pend_head = c;
 			}
-			rollback(l, c);
+			rollback(l, c, wk->err);
 			if (e != ENOSPC && e != EDQUOT)
 				log__fail(l, TERN_ERR_KAFKA_STORAGE_ERROR,
 					  "segment %020lld of %s: write failed at offset %lld: %s",
@@ -437,7 +441,7 @@ static void round_run(log_writer_t *w, log_t **logs, size_t nlogs)
 			/* Nothing more reaches a failed log: undo its queue and
 			 * fail every append still waiting. */
 			if (l->pend_head)
-				rollback(l, l->pend_head);
+				rollback(l, l->pend_head, l->failed);
 			if (l->w_len) {
 				k->l = l;
 				l->inflight = true;

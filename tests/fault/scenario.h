@@ -57,9 +57,19 @@ typedef struct scenario {
 	bool elr;		  /* eligible leader replicas */
 	bool power;		  /* brokers keep a durable-positions trace */
 	size_t tmpfs_bytes;	  /* > 0: data directories on private tmpfs */
-	bool may_lose;		  /* lost and unclean elections are reported, not held */
+	bool may_lose;		  /* lost, inconsistent offsets, unclean: reported, not held */
 	int (*body)(sc_ctx_t *x, char *why, size_t whylen); /* 0, or -1 with why */
+	/* ---- scenarios_env.c ---- */
+	/* More topic configs ("key=value", NULL-ended; NULL: none). */
+	const char *const *topic_configs;
+	/* ---- end scenarios_env.c ---- */
 } scenario_t;
+
+/* ---- scenarios_env.c ---- */
+/* What a body returns, with the reason in why, when this machine lacks
+ * what it needs (libfaketime, ...): the run then ends with 77. */
+#define SC_SKIP 77
+/* ---- end scenarios_env.c ---- */
 
 /* The table (scenarios.c). */
 extern const scenario_t sc_table[];

@@ -8,6 +8,8 @@
 
 #include "powercut.h"
 #include "scenario.h"
+#include "scenarios_crash.h"
+#include "scenarios_env.h"
 
 #define P0 0
 
@@ -300,6 +302,31 @@ const scenario_t sc_table[] = {
     {12, "unclean-off", "only ISR member dead, unclean election off", "sync", .body = unclean_off},
     {12, "unclean-on", "only ISR member dead, unclean election on", "sync", .unclean = true,
      .may_lose = true, .body = unclean_on},
+    /* ---- scenarios_crash.c ---- */
+    {6, "zombie-leader", "cut the leader off from ZooKeeper and the brokers, not the clients",
+     "sync", .body = sc_zombie_leader},
+    {8, "double-failover", "kill the leader, then the new leader at once; restart both; x5",
+     "sync", .body = sc_double_failover},
+    {10, "power-loss-all-sync", "drop unsynced data on every node, restart all", "sync",
+     .power = true, .body = sc_power_loss_all},
+    {10, "power-loss-all-async", "drop unsynced data on every node, restart all", "async",
+     .power = true, .unclean = true, .may_lose = true, .body = sc_power_loss_all},
+    {11, "last-replica-standing", "ISR shrinks to the leader, which then loses power", "async",
+     .elr = true, .power = true, .body = sc_last_replica_standing},
+    /* ---- end scenarios_crash.c ---- */
+    /* ---- scenarios_env.c ---- */
+    {13, "disk-full", "fill a follower's disk, then the leader's; free each", "sync",
+     .tmpfs_bytes = ENV_TMPFS_BYTES, .body = env_disk_full},
+    {14, "corrupt-replica", "bit flip, then cut, in the leader's closed segment; a stopped one's cut",
+     "sync", .topic_configs = env_small_segments, .body = env_corrupt_replica},
+    {15, "clock-skew", "one broker restarted 300 s ahead, another 300 s behind", "sync",
+     .body = env_clock_skew},
+    {16, "slow-network", "50-100 ms delay and 5-10 % loss on a follower, then the leader",
+     "sync", .body = env_slow_network},
+    {17, "soak", "a random mix of every nemesis, one at a time, for the duration", "sync",
+     .tmpfs_bytes = ENV_SOAK_TMPFS_BYTES, .topic_configs = env_small_segments,
+     .body = env_soak},
+    /* ---- end scenarios_env.c ---- */
 };
 
 const size_t sc_count = sizeof sc_table / sizeof sc_table[0];

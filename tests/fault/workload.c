@@ -41,7 +41,29 @@ typedef struct wl_cons {
 typedef struct wl_rec {
 	wl_prod_t *pp;
 	long n;
+	int64_t t_ms; /* when it was attempted (scenarios_env.c: ack latency) */
 } wl_rec_t;
+
+/* ---- scenarios_env.c: acknowledgement latency ---- */
+/* Buckets of 10 ms below 1 s, then of 1 s up to 120 s (the last one
+ * holds everything slower). */
+#define WL_LAT_BUCKETS (100 + 120)
+
+static int lat_bucket(int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000)
+		return (int)(ms / 10);
+	return ms / 1000 < 119 ? 100 + (int)(ms / 1000) : WL_LAT_BUCKETS - 1;
+}
+
+/* A bucket's upper bound, ms. */
+static int64_t lat_bound(int b)
+{
+	return b < 100 ? (int64_t)(b + 1) * 10 : (int64_t)(b - 99) * 1000;
+}
+/* ---- end scenarios_env.c ---- */
 
 /* mu guards h, max_off, hist_err, thread_err and the sessions counter;
  * acked_cv is signalled (under mu) on every acknowledgement. Counters are
@@ -59,6 +81,7 @@ struct wl {
 	bool hist_err;	      /* an append failed (out of memory) */
 	char thread_err[256]; /* the first error a thread met, "" */
 	int drains;
+	long lat[WL_LAT_BUCKETS]; /* acks by latency since the last reset, under mu */
 	wl_prod_t prod[WL_MAX_THREADS];
 	wl_cons_t cons[WL_MAX_THREADS];
 };
@@ -172,6 +195,7 @@ static void on_delivery(void *opaque, const tern_delivery_t *d)
 	if (d->err == TERN_OK && d->partition >= 0 && d->partition < w->o.partitions &&
 	    d->offset >= 0) {
 		hist_check(w, chk_ack(w->h, wl_now_ms(), d->partition, d->offset, v, n));
+		w->lat[lat_bucket(wl_now_ms() - rec->t_ms)]++;
 		if (d->offset > w->max_off[d->partition])
 			w->max_off[d->partition] = d->offset;
 		atomic_fetch_add(&w->acked, 1);
@@ -198,6 +222,29 @@ static void pace(wl_t *w, int64_t due)
 		nanosleep(&ts, NULL);
 	}
 }
+
+/* ---- scenarios_crash.c ---- */
+static tern_producer_t *producer_new(wl_t *w, char *why, size_t whylen);
+
+/* An idempotent producer goes fatal when the brokers lost records it had
+ * acknowledged (its sequences and theirs disagree, as after a loss that
+ * flush.policy=async or an unclean election allows; librdkafka does the
+ * same): as an application would, the workload replaces it with a new one
+ * (a new producer id) and goes on; the loss shows in the checker, and the
+ * fatal error stays the first thread error (wl_stop). 0, or -1 when no new
+ * producer could be made. */
+static int replace_producer(wl_prod_t *pp)
+{
+	char why[256];
+	tern_producer_t *np = producer_new(pp->w, why, sizeof why);
+
+	if (!np)
+		return -1;
+	tern_producer_destroy(pp->p);
+	pp->p = np;
+	return 0;
+}
+/* ---- end scenarios_crash.c ---- */
 
 static void *producer_main(void *arg)
 {
@@ -230,7 +277,7 @@ static void *producer_main(void *arg)
 		hist_check(w, chk_attempt(w->h, wl_now_ms(), v, len));
 		pthread_mutex_unlock(&w->mu);
 		atomic_fetch_add(&w->attempted, 1);
-		*rec = (wl_rec_t){pp, n};
+		*rec = (wl_rec_t){pp, n, wl_now_ms()};
 		err =
 		    tern_produce(pp->p, w->topic, part, NULL, 0, v, len, NULL, 0, on_delivery, rec);
 		if (err == TERN_OK)
@@ -242,8 +289,10 @@ static void *producer_main(void *arg)
 			thread_error(w, "producer %d: %s", pp->idx, tern_err_name(err));
 		pthread_mutex_unlock(&w->mu);
 		atomic_fetch_add(&w->failed, 1);
-		if (err == TERN_ERR__FATAL)
+		/* ---- scenarios_crash.c ---- */
+		if (err == TERN_ERR__FATAL && replace_producer(pp) < 0)
 			break;
+		/* ---- end scenarios_crash.c ---- */
 	}
 	return NULL;
 }
@@ -645,6 +694,29 @@ out:
 
 /* ------------------------------------------------------------------------ */
 /* Marks and progress                                                        */
+
+/* ---- scenarios_env.c ---- */
+int64_t wl_ack_latency_ms(wl_t *w, double q, bool reset)
+{
+	long total = 0, seen = 0;
+	int64_t ms = -1;
+
+	pthread_mutex_lock(&w->mu);
+	for (int b = 0; b < WL_LAT_BUCKETS; b++)
+		total += w->lat[b];
+	for (int b = 0; b < WL_LAT_BUCKETS && total > 0; b++) {
+		seen += w->lat[b];
+		if ((double)seen >= q * (double)total) {
+			ms = lat_bound(b);
+			break;
+		}
+	}
+	if (reset)
+		memset(w->lat, 0, sizeof w->lat);
+	pthread_mutex_unlock(&w->mu);
+	return ms;
+}
+/* ---- end scenarios_env.c ---- */
 
 void wl_mark(wl_t *w, chk_mark_t mark)
 {

@@ -79,6 +79,14 @@ long wl_failed(wl_t *w);
 long wl_attempted(wl_t *w);
 long wl_reads(wl_t *w);
 
+/* ---- scenarios_env.c ---- */
+/* The q-quantile (0..1) of the time from attempt to acknowledgement of
+ * the records acknowledged since the start or the last reset, as an upper
+ * bound in ms (10 ms steps below 1 s, 1 s steps above; -1: none); reset
+ * starts a new count. Any thread. */
+int64_t wl_ack_latency_ms(wl_t *w, double q, bool reset);
+/* ---- end scenarios_env.c ---- */
+
 /* Waits until at least n records are acknowledged, at most timeout_ms;
  * 0, or -1 on timeout. */
 int wl_wait_acked(wl_t *w, long n, int timeout_ms);

@@ -1187,6 +1187,68 @@ START_TEST(enospc_does_not_fail_later_append)
 }
 END_TEST
 
+/* Regression (disk-full chaos scenario): a follower waits for its fetched
+ * records with log_wait_end/durable and no callback. When their write
+ * failed on a full disk the wait used to run out its whole timeout (10 s,
+ * holding the broker's topics lock, which stopped its heartbeats); now it
+ * ends with the write's error, and the log stays usable. */
+START_TEST(enospc_ends_waits_for_rolled_back_offsets)
+{
+	log_config_t cfg = base_cfg();
+	log_dir_t *d = open_dir(dir);
+	log_t *l = open_log(d, &cfg);
+	log_append_info_t info;
+	int64_t n0;
+
+	append_durable(l, 2, 2, 10);
+	n0 = log_next_offset(l);
+	ck_assert_int_eq(log_fault_inject(LOG_FAULT_WRITE, ENOSPC, 0, 1), TERN_OK);
+	ck_assert_int_eq(append_one(l, 3, 10, NULL, true, &info), TERN_OK);
+	ck_assert_int_eq(log_wait_end(l, info.last_offset + 1, WAIT_MS), tern_err_errno(ENOSPC));
+	ck_assert_int_eq(log_wait_durable(l, info.last_offset + 1, WAIT_MS),
+			 tern_err_errno(ENOSPC));
+	log_fault_clear();
+	assert_nothing_past(l, n0);
+	/* Offsets written before the failure still count. */
+	ck_assert_int_eq(log_wait_durable(l, n0, WAIT_MS), TERN_OK);
+	append_durable(l, 2, 2, 10);
+	n0 = verify_log(l);
+	ck_assert_int_eq(log_dir_close(d), TERN_OK);
+	ck_assert_int_eq(reopen_and_verify(dir, &cfg, n0, NULL), n0);
+}
+END_TEST
+
+/* Regression (disk-full chaos scenario): an append that enters a new leader
+ * epoch writes the epoch file first; on a full disk that write used to
+ * fail the whole log (KAFKA_STORAGE_ERROR until a restart, so a follower
+ * never rejoined once the disk had room). Now the append fails with ENOSPC,
+ * the epoch is not entered, and the next append enters it. */
+START_TEST(enospc_on_epoch_file_keeps_log_usable)
+{
+	log_config_t cfg = base_cfg();
+	log_dir_t *d = open_dir(dir);
+	log_t *l = open_log(d, &cfg);
+	int64_t n0;
+
+	cur_epoch = 1;
+	append_durable(l, 2, 2, 10);
+	n0 = log_next_offset(l);
+	ck_assert_int_eq(log_latest_epoch(l), 1);
+	cur_epoch = 2;
+	ck_assert_int_eq(log_fault_inject(LOG_FAULT_WRITE, ENOSPC, 0, 1), TERN_OK);
+	ck_assert_int_eq(append_one(l, 2, 10, NULL, false, NULL), tern_err_errno(ENOSPC));
+	log_fault_clear();
+	ck_assert_int_eq(log_latest_epoch(l), 1);
+	assert_nothing_past(l, n0);
+	append_durable(l, 1, 2, 10);
+	ck_assert_int_eq(log_latest_epoch(l), 2);
+	n0 = verify_log(l);
+	ck_assert_int_eq(log_dir_close(d), TERN_OK);
+	ck_assert_int_eq(reopen_and_verify(dir, &cfg, n0, NULL), n0);
+	cur_epoch = 1;
+}
+END_TEST
+
 /* Faults at a roll, with the contract for each kind of error. */
 START_TEST(roll_fault_contract)
 {
@@ -1338,6 +1400,8 @@ static Suite *faults_suite(bool hook)
 		tcase_add_test(tc, fsync_failure_completes_callbacks);
 		tcase_add_test(tc, write_eio_completes_earlier_callbacks);
 		tcase_add_test(tc, enospc_does_not_fail_later_append);
+		tcase_add_test(tc, enospc_ends_waits_for_rolled_back_offsets);
+		tcase_add_test(tc, enospc_on_epoch_file_keeps_log_usable);
 		tcase_add_test(tc, failed_recovery_leaves_dir_unclean);
 		tcase_add_test(tc, epoch_file_read_error_after_clean_stop);
 		suite_add_tcase(s, tc);
