@@ -215,6 +215,40 @@ bool sc_offline(const fc_partition_state_t *st, void *arg)
 	return st->leader < 0;
 }
 
+int sc_wait_full(sc_ctx_t *x, char *why, size_t whylen)
+{
+	return sc_wait(x, -1, sc_isr_full, &x->brokers, SC_CLAIM_MS * 2, why, whylen);
+}
+
+int32_t sc_wait_leader(sc_ctx_t *x, int32_t part, char *why, size_t whylen)
+{
+	if (sc_wait(x, part, sc_has_leader, NULL, SC_CLAIM_MS, why, whylen) < 0)
+		return -1;
+	return sc_leader(x, part);
+}
+
+int sc_gap_ms(sc_ctx_t *x, int n)
+{
+	int ms = x->duration_s * 1000 / (n + 1);
+
+	return ms < 1000 ? 1000 : ms;
+}
+
+int sc_isolate(sc_ctx_t *x, int32_t id, bool cut, char *why, size_t whylen)
+{
+	lab_t *l = fc_lab(x->c);
+	int host = fc_broker_host(x->c, id);
+
+	for (int h = 0; h < lab_hosts(l); h++) {
+		if (h == host)
+			continue;
+		if ((cut ? lab_partition(l, host, h, why, whylen)
+			 : lab_heal_partition(l, host, h, why, whylen)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int32_t sc_leader(sc_ctx_t *x, int32_t part)
 {
 	sc_poll(x);

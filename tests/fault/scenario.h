@@ -121,6 +121,21 @@ bool sc_isr_size_at_most(const fc_partition_state_t *st, void *n); /* int * */
 bool sc_isr_lacks(const fc_partition_state_t *st, void *id);	   /* int32_t * */
 bool sc_offline(const fc_partition_state_t *st, void *arg);	   /* no leader */
 
+/* The session timeouts of fcluster.h's defaults, and ten times them for
+ * what "within the session timeout" claims (TESTING.md). */
+#define SC_SESSION_MS 3000
+#define SC_CLAIM_MS   (10 * SC_SESSION_MS)
+
+/* Waits until every partition has its whole ISR (2 x SC_CLAIM_MS). */
+int sc_wait_full(sc_ctx_t *x, char *why, size_t whylen);
+/* Partition part's leader, waiting for one (SC_CLAIM_MS); -1 on timeout. */
+int32_t sc_wait_leader(sc_ctx_t *x, int32_t part, char *why, size_t whylen);
+/* The time between faults: the duration spread over n of them, >= 1 s. */
+int sc_gap_ms(sc_ctx_t *x, int n);
+/* Cuts broker id off from every other host (brokers, ZooKeeper, clients),
+ * or heals that. */
+int sc_isolate(sc_ctx_t *x, int32_t id, bool cut, char *why, size_t whylen);
+
 /* Partition part's leader as last polled (-1: none). */
 int32_t sc_leader(sc_ctx_t *x, int32_t part);
 /* A broker of partition part's replicas other than the ones given (the

@@ -13,37 +13,10 @@
 
 #define P0 0
 
-/* The session timeouts of fcluster.h's defaults, and ten times them for
- * what "within the session timeout" claims (TESTING.md). */
-#define SESSION_MS 3000
-#define CLAIM_MS   (10 * SESSION_MS)
-
 static int fail(char *why, size_t whylen, const char *what, const char *detail)
 {
 	snprintf(why, whylen, "%s: %s", what, detail);
 	return -1;
-}
-
-/* Partition 0's leader, waiting for one. */
-static int32_t leader_of_p0(sc_ctx_t *x, char *why, size_t whylen)
-{
-	if (sc_wait(x, P0, sc_has_leader, NULL, CLAIM_MS, why, whylen) < 0)
-		return -1;
-	return sc_leader(x, P0);
-}
-
-/* Waits until every partition has its whole ISR. */
-static int wait_full(sc_ctx_t *x, char *why, size_t whylen)
-{
-	return sc_wait(x, -1, sc_isr_full, &x->brokers, CLAIM_MS * 2, why, whylen);
-}
-
-/* The time between faults: the scenario's duration spread over n of them. */
-static int gap_ms(sc_ctx_t *x, int n)
-{
-	int ms = x->duration_s * 1000 / (n + 1);
-
-	return ms < 1000 ? 1000 : ms;
 }
 
 /* 1. No fault: the workload alone, for the whole duration. */
@@ -63,19 +36,20 @@ static int bounce(sc_ctx_t *x, int sig, char *why, size_t whylen)
 		char err[512];
 		int32_t id;
 
-		if (wait_full(x, why, whylen) < 0 || (id = leader_of_p0(x, why, whylen)) < 0)
+		if (sc_wait_full(x, why, whylen) < 0 ||
+		    (id = sc_wait_leader(x, P0, why, whylen)) < 0)
 			return -1;
 		sc_fault(x, "%s to broker %d, the leader of partition 0 (%d of 5)",
 			 sig == SIGKILL ? "kill -9" : "SIGTERM", id, i + 1);
 		if (fc_kill(x->c, id, sig) < 0)
 			return fail(why, whylen, "stopping the leader", strerror(errno));
-		if (sc_wait(x, P0, sc_leader_not, &id, CLAIM_MS, why, whylen) < 0)
+		if (sc_wait(x, P0, sc_leader_not, &id, SC_CLAIM_MS, why, whylen) < 0)
 			return -1;
-		sc_sleep(x, gap_ms(x, 5) / 2);
+		sc_sleep(x, sc_gap_ms(x, 5) / 2);
 		if (fc_restart(x->c, id, 0, err, sizeof err) < 0)
 			return fail(why, whylen, "restarting the old leader", err);
 		sc_heal(x, "broker %d restarted", id);
-		sc_sleep(x, gap_ms(x, 5) / 2);
+		sc_sleep(x, sc_gap_ms(x, 5) / 2);
 	}
 	return 0;
 }
@@ -90,44 +64,27 @@ static int hard_bounce(sc_ctx_t *x, char *why, size_t whylen)
 	return bounce(x, SIGKILL, why, whylen);
 }
 
-/* Cuts broker id off from every other host (brokers, ZooKeeper, clients),
- * or heals that. */
-static int isolate(sc_ctx_t *x, int32_t id, bool cut, char *why, size_t whylen)
-{
-	lab_t *l = fc_lab(x->c);
-	int host = fc_broker_host(x->c, id);
-
-	for (int h = 0; h < lab_hosts(l); h++) {
-		if (h == host)
-			continue;
-		if ((cut ? lab_partition(l, host, h, why, whylen)
-			 : lab_heal_partition(l, host, h, why, whylen)) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* 4. A follower cut off for most of the run: the ISR shrinks without it,
  * then grows back once it is healed. */
 static int follower_cut_off(sc_ctx_t *x, char *why, size_t whylen)
 {
 	int32_t leader, f;
 
-	if (wait_full(x, why, whylen) < 0 || (leader = leader_of_p0(x, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	f = sc_other(x, leader, -1);
 	sc_fault(x, "broker %d (a follower of partition 0) cut off from every host", f);
-	if (isolate(x, f, true, why, whylen) < 0)
+	if (sc_isolate(x, f, true, why, whylen) < 0)
 		return -1;
-	if (sc_wait(x, P0, sc_isr_lacks, &f, CLAIM_MS, why, whylen) < 0) {
+	if (sc_wait(x, P0, sc_isr_lacks, &f, SC_CLAIM_MS, why, whylen) < 0) {
 		sc_violation(x, "the ISR of partition 0 never dropped broker %d", f);
 		return -1;
 	}
 	sc_sleep(x, x->duration_s * 1000);
-	if (isolate(x, f, false, why, whylen) < 0)
+	if (sc_isolate(x, f, false, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "broker %d reconnected", f);
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 /* 5. The 2013 Kafka loss: both followers cut off, then the leader killed.
@@ -140,14 +97,14 @@ static int kafka_2013(sc_ctx_t *x, char *why, size_t whylen)
 	long before, after;
 	char err[512];
 
-	if (wait_full(x, why, whylen) < 0 || (leader = leader_of_p0(x, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	f1 = sc_other(x, leader, -1);
 	f2 = sc_other(x, leader, f1);
 	sc_fault(x, "both followers of partition 0 (brokers %d and %d) cut off", f1, f2);
-	if (isolate(x, f1, true, why, whylen) < 0 || isolate(x, f2, true, why, whylen) < 0)
+	if (sc_isolate(x, f1, true, why, whylen) < 0 || sc_isolate(x, f2, true, why, whylen) < 0)
 		return -1;
-	if (sc_wait(x, P0, sc_isr_size_at_most, &one, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait(x, P0, sc_isr_size_at_most, &one, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	/* Whatever was in flight when the ISR shrank has had its answer. */
 	sc_sleep(x, 2000);
@@ -163,14 +120,14 @@ static int kafka_2013(sc_ctx_t *x, char *why, size_t whylen)
 	sc_fault(x, "kill -9 broker %d, the leader, alone in the ISR", leader);
 	if (fc_kill(x->c, leader, SIGKILL) < 0)
 		return fail(why, whylen, "killing the leader", strerror(errno));
-	if (isolate(x, f1, false, why, whylen) < 0 || isolate(x, f2, false, why, whylen) < 0)
+	if (sc_isolate(x, f1, false, why, whylen) < 0 || sc_isolate(x, f2, false, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "followers reconnected; the leader stays dead a while");
 	sc_sleep(x, 3000);
 	if (fc_restart(x->c, leader, 0, err, sizeof err) < 0)
 		return fail(why, whylen, "restarting the old leader", err);
 	sc_heal(x, "broker %d restarted", leader);
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 /* 7. The leader paused past the session timeout, then continued: it must
@@ -180,19 +137,20 @@ static int paused_leader(sc_ctx_t *x, char *why, size_t whylen)
 	for (int i = 0; i < 2; i++) {
 		int32_t id;
 
-		if (wait_full(x, why, whylen) < 0 || (id = leader_of_p0(x, why, whylen)) < 0)
+		if (sc_wait_full(x, why, whylen) < 0 ||
+		    (id = sc_wait_leader(x, P0, why, whylen)) < 0)
 			return -1;
 		sc_fault(x, "SIGSTOP to broker %d, the leader of partition 0", id);
 		if (fc_kill(x->c, id, SIGSTOP) < 0)
 			return fail(why, whylen, "stopping the leader", strerror(errno));
-		if (sc_wait(x, P0, sc_leader_not, &id, CLAIM_MS, why, whylen) < 0)
+		if (sc_wait(x, P0, sc_leader_not, &id, SC_CLAIM_MS, why, whylen) < 0)
 			return -1;
-		sc_sleep(x, gap_ms(x, 2));
+		sc_sleep(x, sc_gap_ms(x, 2));
 		if (fc_kill(x->c, id, SIGCONT) < 0)
 			return fail(why, whylen, "continuing the old leader", strerror(errno));
 		sc_heal(x, "SIGCONT to broker %d", id);
 	}
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 /* 9. One node loses power: kill -9, its files cut back to what it had made
@@ -204,7 +162,8 @@ static int power_loss_one(sc_ctx_t *x, char *why, size_t whylen)
 		pc_counts_t pc;
 		int32_t id;
 
-		if (wait_full(x, why, whylen) < 0 || (id = leader_of_p0(x, why, whylen)) < 0)
+		if (sc_wait_full(x, why, whylen) < 0 ||
+		    (id = sc_wait_leader(x, P0, why, whylen)) < 0)
 			return -1;
 		if (i == 1)
 			id = sc_other(x, id, -1); /* a follower the second time */
@@ -217,13 +176,13 @@ static int power_loss_one(sc_ctx_t *x, char *why, size_t whylen)
 			return fail(why, whylen, "the power cut", err);
 		sc_say(x, "cut: %ld files removed, %ld truncated, %llu bytes gone",
 		       pc.files_removed, pc.files_truncated, (unsigned long long)pc.bytes_cut);
-		sc_sleep(x, gap_ms(x, 2) / 2);
+		sc_sleep(x, sc_gap_ms(x, 2) / 2);
 		if (fc_restart(x->c, id, 0, err, sizeof err) < 0)
 			return fail(why, whylen, "restarting the broker", err);
 		sc_heal(x, "broker %d restarted", id);
-		sc_sleep(x, gap_ms(x, 2) / 2);
+		sc_sleep(x, sc_gap_ms(x, 2) / 2);
 	}
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 /* 12. The only ISR member dead, an out-of-sync replica alive. */
@@ -233,7 +192,7 @@ static int unclean_election(sc_ctx_t *x, bool unclean, char *why, size_t whylen)
 	int one = 1;
 	char err[512];
 
-	if (wait_full(x, why, whylen) < 0 || (leader = leader_of_p0(x, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	f1 = sc_other(x, leader, -1);
 	f2 = sc_other(x, leader, f1);
@@ -242,22 +201,22 @@ static int unclean_election(sc_ctx_t *x, bool unclean, char *why, size_t whylen)
 	sc_fault(x, "kill -9 broker %d; broker %d cut off", f2, f1);
 	if (fc_kill(x->c, f2, SIGKILL) < 0)
 		return fail(why, whylen, "killing a follower", strerror(errno));
-	if (isolate(x, f1, true, why, whylen) < 0)
+	if (sc_isolate(x, f1, true, why, whylen) < 0)
 		return -1;
-	if (sc_wait(x, P0, sc_isr_size_at_most, &one, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait(x, P0, sc_isr_size_at_most, &one, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	sc_fault(x, "kill -9 broker %d, the last ISR member", leader);
 	if (fc_kill(x->c, leader, SIGKILL) < 0)
 		return fail(why, whylen, "killing the leader", strerror(errno));
-	if (isolate(x, f1, false, why, whylen) < 0)
+	if (sc_isolate(x, f1, false, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "broker %d (out of sync) reconnected", f1);
 	/* The controller (perhaps after its own failover) fences the dead
 	 * leader: a new leader, or none. */
-	if (sc_wait(x, P0, sc_leader_gone, &leader, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait(x, P0, sc_leader_gone, &leader, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	if (unclean) {
-		if (sc_wait(x, P0, sc_has_leader, NULL, CLAIM_MS, why, whylen) < 0) {
+		if (sc_wait(x, P0, sc_has_leader, NULL, SC_CLAIM_MS, why, whylen) < 0) {
 			sc_violation(x, "no unclean election with it enabled");
 			return -1;
 		}
@@ -275,7 +234,7 @@ static int unclean_election(sc_ctx_t *x, bool unclean, char *why, size_t whylen)
 	    fc_restart(x->c, f2, 0, err, sizeof err) < 0)
 		return fail(why, whylen, "restarting", err);
 	sc_heal(x, "brokers %d and %d restarted", leader, f2);
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 static int unclean_off(sc_ctx_t *x, char *why, size_t whylen)
@@ -305,8 +264,8 @@ const scenario_t sc_table[] = {
     /* ---- scenarios_crash.c ---- */
     {6, "zombie-leader", "cut the leader off from ZooKeeper and the brokers, not the clients",
      "sync", .body = sc_zombie_leader},
-    {8, "double-failover", "kill the leader, then the new leader at once; restart both; x5",
-     "sync", .body = sc_double_failover},
+    {8, "double-failover", "kill the leader, then the new leader at once; restart both; x5", "sync",
+     .body = sc_double_failover},
     {10, "power-loss-all-sync", "drop unsynced data on every node, restart all", "sync",
      .power = true, .body = sc_power_loss_all},
     {10, "power-loss-all-async", "drop unsynced data on every node, restart all", "async",
@@ -317,15 +276,15 @@ const scenario_t sc_table[] = {
     /* ---- scenarios_env.c ---- */
     {13, "disk-full", "fill a follower's disk, then the leader's; free each", "sync",
      .tmpfs_bytes = ENV_TMPFS_BYTES, .body = env_disk_full},
-    {14, "corrupt-replica", "bit flip, then cut, in the leader's closed segment; a stopped one's cut",
-     "sync", .topic_configs = env_small_segments, .body = env_corrupt_replica},
+    {14, "corrupt-replica",
+     "bit flip, then cut, in the leader's closed segment; a stopped one's cut", "sync",
+     .topic_configs = env_small_segments, .body = env_corrupt_replica},
     {15, "clock-skew", "one broker restarted 300 s ahead, another 300 s behind", "sync",
      .body = env_clock_skew},
-    {16, "slow-network", "50-100 ms delay and 5-10 % loss on a follower, then the leader",
-     "sync", .body = env_slow_network},
+    {16, "slow-network", "50-100 ms delay and 5-10 % loss on a follower, then the leader", "sync",
+     .body = env_slow_network},
     {17, "soak", "a random mix of every nemesis, one at a time, for the duration", "sync",
-     .tmpfs_bytes = ENV_SOAK_TMPFS_BYTES, .topic_configs = env_small_segments,
-     .body = env_soak},
+     .tmpfs_bytes = ENV_SOAK_TMPFS_BYTES, .topic_configs = env_small_segments, .body = env_soak},
     /* ---- end scenarios_env.c ---- */
 };
 

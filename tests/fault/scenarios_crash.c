@@ -14,37 +14,10 @@
 
 #define P0 0
 
-/* The session timeouts of fcluster.h's defaults, and ten times them for
- * what "within the session timeout" claims (TESTING.md). */
-#define SESSION_MS 3000
-#define CLAIM_MS   (10 * SESSION_MS)
-
 static int fail(char *why, size_t whylen, const char *what, const char *detail)
 {
 	snprintf(why, whylen, "%s: %s", what, detail);
 	return -1;
-}
-
-/* Partition 0's leader, waiting for one. */
-static int32_t leader_of_p0(sc_ctx_t *x, char *why, size_t whylen)
-{
-	if (sc_wait(x, P0, sc_has_leader, NULL, CLAIM_MS, why, whylen) < 0)
-		return -1;
-	return sc_leader(x, P0);
-}
-
-/* Waits until every partition has its whole ISR. */
-static int wait_full(sc_ctx_t *x, char *why, size_t whylen)
-{
-	return sc_wait(x, -1, sc_isr_full, &x->brokers, CLAIM_MS * 2, why, whylen);
-}
-
-/* The time between faults: the scenario's duration spread over n of them. */
-static int gap_ms(sc_ctx_t *x, int n)
-{
-	int ms = x->duration_s * 1000 / (n + 1);
-
-	return ms < 1000 ? 1000 : ms;
 }
 
 /* Drops (cut) or lets through again every packet between broker id's host
@@ -116,7 +89,8 @@ int sc_zombie_leader(sc_ctx_t *x, char *why, size_t whylen)
 		int32_t old, now, epoch;
 		long acked;
 
-		if (wait_full(x, why, whylen) < 0 || (old = leader_of_p0(x, why, whylen)) < 0)
+		if (sc_wait_full(x, why, whylen) < 0 ||
+		    (old = sc_wait_leader(x, P0, why, whylen)) < 0)
 			return -1;
 		epoch = x->last[P0].leader_epoch;
 		sc_fault(x,
@@ -125,7 +99,7 @@ int sc_zombie_leader(sc_ctx_t *x, char *why, size_t whylen)
 			 old, epoch, i + 1);
 		if (cut_off_but_clients(x, old, true, why, whylen) < 0)
 			return -1;
-		if (sc_wait(x, P0, sc_leader_not, &old, CLAIM_MS, why, whylen) < 0) {
+		if (sc_wait(x, P0, sc_leader_not, &old, SC_CLAIM_MS, why, whylen) < 0) {
 			sc_violation(x, "partition 0 got no leader other than the cut-off %d", old);
 			return -1;
 		}
@@ -139,14 +113,14 @@ int sc_zombie_leader(sc_ctx_t *x, char *why, size_t whylen)
 		       x->last[P0].leader_epoch);
 		/* The zombie stays reachable by the clients for a while. */
 		acked = wl_acked(x->wl);
-		sc_sleep(x, gap_ms(x, 2));
+		sc_sleep(x, sc_gap_ms(x, 2));
 		sc_say(x, "%ld acknowledged (every partition) while broker %d was a zombie",
 		       wl_acked(x->wl) - acked, old);
 		if (cut_off_but_clients(x, old, false, why, whylen) < 0)
 			return -1;
 		sc_heal(x, "broker %d reconnected", old);
 	}
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 /* 8. Double failover: the leader killed, then the new leader killed as soon
@@ -157,12 +131,13 @@ int sc_double_failover(sc_ctx_t *x, char *why, size_t whylen)
 	for (int i = 0; i < 5; i++) {
 		int32_t first, second, a, b;
 
-		if (wait_full(x, why, whylen) < 0 || (first = leader_of_p0(x, why, whylen)) < 0)
+		if (sc_wait_full(x, why, whylen) < 0 ||
+		    (first = sc_wait_leader(x, P0, why, whylen)) < 0)
 			return -1;
 		sc_fault(x, "kill -9 broker %d, the leader of partition 0 (%d of 5)", first, i + 1);
 		if (fc_kill(x->c, first, SIGKILL) < 0)
 			return fail(why, whylen, "killing the leader", strerror(errno));
-		if (sc_wait(x, P0, sc_leader_not, &first, CLAIM_MS, why, whylen) < 0)
+		if (sc_wait(x, P0, sc_leader_not, &first, SC_CLAIM_MS, why, whylen) < 0)
 			return -1;
 		second = sc_leader(x, P0);
 		sc_fault(x, "kill -9 broker %d, the new leader (epoch %d)", second,
@@ -171,18 +146,18 @@ int sc_double_failover(sc_ctx_t *x, char *why, size_t whylen)
 			return fail(why, whylen, "killing the new leader", strerror(errno));
 		/* The last broker standing leads if it was in the ISR; else the
 		 * partition waits, offline, for the others. */
-		if (sc_wait(x, P0, sc_leader_gone, &second, CLAIM_MS, why, whylen) < 0)
+		if (sc_wait(x, P0, sc_leader_gone, &second, SC_CLAIM_MS, why, whylen) < 0)
 			return -1;
-		sc_sleep(x, gap_ms(x, 5) / 2);
+		sc_sleep(x, sc_gap_ms(x, 5) / 2);
 		/* Either may come back first. */
 		a = sc_rand(x, 2) ? first : second;
 		b = a == first ? second : first;
 		if (restart(x, a, why, whylen) < 0 || restart(x, b, why, whylen) < 0)
 			return -1;
 		sc_heal(x, "brokers %d and %d restarted", a, b);
-		sc_sleep(x, gap_ms(x, 5) / 2);
+		sc_sleep(x, sc_gap_ms(x, 5) / 2);
 	}
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 /* 10. Everyone loses power: every broker killed at once and cut back to
@@ -195,7 +170,7 @@ int sc_power_loss_all(sc_ctx_t *x, char *why, size_t whylen)
 		pc_counts_t pc;
 		unsigned long long bytes = 0;
 
-		if (wait_full(x, why, whylen) < 0)
+		if (sc_wait_full(x, why, whylen) < 0)
 			return -1;
 		sc_fault(x, "power loss on every broker (%d of 2)", i + 1);
 		for (int32_t id = 1; id <= x->brokers; id++)
@@ -211,11 +186,11 @@ int sc_power_loss_all(sc_ctx_t *x, char *why, size_t whylen)
 			if (restart(x, id, why, whylen) < 0)
 				return -1;
 		sc_heal(x, "every broker restarted");
-		if (sc_wait(x, -1, sc_has_leader, NULL, CLAIM_MS, why, whylen) < 0)
+		if (sc_wait(x, -1, sc_has_leader, NULL, SC_CLAIM_MS, why, whylen) < 0)
 			return -1;
-		sc_sleep(x, gap_ms(x, 2));
+		sc_sleep(x, sc_gap_ms(x, 2));
 	}
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
 
 /* Sets one config of the scenario's topic. */
@@ -291,7 +266,7 @@ int sc_last_replica_standing(sc_ctx_t *x, char *why, size_t whylen)
 	if (alter_topic(x, "flush.ms", "600000", why, whylen) < 0)
 		return -1;
 	sc_say(x, "flush.ms=600000 on topic %s", SC_TOPIC);
-	if (wait_full(x, why, whylen) < 0 || (leader = leader_of_p0(x, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	f2 = sc_other(x, leader, -1);
 	f1 = sc_other(x, leader, f2);
@@ -304,15 +279,15 @@ int sc_last_replica_standing(sc_ctx_t *x, char *why, size_t whylen)
 	sc_fault(x, "SIGSTOP to broker %d, a follower of partition 0", f2);
 	if (fc_kill(x->c, f2, SIGSTOP) < 0)
 		return fail(why, whylen, "stopping a follower", strerror(errno));
-	if (sc_wait(x, P0, sc_isr_lacks, &f2, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait(x, P0, sc_isr_lacks, &f2, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	/* Records committed by {leader, f1} alone, which f2 lacks. */
-	if (sc_wait_acks(x, 50, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait_acks(x, 50, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	sc_fault(x, "SIGSTOP to broker %d, the other follower", f1);
 	if (fc_kill(x->c, f1, SIGSTOP) < 0)
 		return fail(why, whylen, "stopping a follower", strerror(errno));
-	if (sc_wait(x, P0, sc_isr_size_at_most, &one, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait(x, P0, sc_isr_size_at_most, &one, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	if (!in_set(st->elr, st->nelr, f1) || in_set(st->elr, st->nelr, f2))
 		sc_violation(x,
@@ -330,7 +305,7 @@ int sc_last_replica_standing(sc_ctx_t *x, char *why, size_t whylen)
 		if (restart(x, leader, why, whylen) < 0)
 			return -1;
 		sc_heal(x, "broker %d restarted with what it had fsynced, alone", leader);
-		never_leads(x, leader, epoch, 2 * SESSION_MS, "after losing its unsynced tail");
+		never_leads(x, leader, epoch, 2 * SC_SESSION_MS, "after losing its unsynced tail");
 	}
 	if (fc_kill(x->c, f1, SIGCONT) < 0 || fc_kill(x->c, f2, SIGCONT) < 0)
 		return fail(why, whylen, "continuing the followers", strerror(errno));
@@ -340,16 +315,16 @@ int sc_last_replica_standing(sc_ctx_t *x, char *why, size_t whylen)
 			return -1;
 		sc_heal(x, "broker %d restarted with what it had fsynced", leader);
 	}
-	if (sc_wait(x, P0, sc_leader_not, &leader, CLAIM_MS, why, whylen) < 0) {
+	if (sc_wait(x, P0, sc_leader_not, &leader, SC_CLAIM_MS, why, whylen) < 0) {
 		sc_violation(x, "partition 0 has no leader but the crashed %d", leader);
 		return -1;
 	}
 	now = sc_leader(x, P0);
-	never_leads(x, leader, epoch, SESSION_MS, "after losing its unsynced tail");
+	never_leads(x, leader, epoch, SC_SESSION_MS, "after losing its unsynced tail");
 	if (now != f1)
 		sc_violation(x, "broker %d leads partition 0, not %d, the eligible leader replica",
 			     now, f1);
 	else
 		sc_say(x, "broker %d, the eligible leader replica, leads partition 0", now);
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }

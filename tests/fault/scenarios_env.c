@@ -20,11 +20,6 @@
 
 #define P0 0
 
-/* The session timeouts of fcluster.h's defaults, and ten times them for
- * what "within the session timeout" claims (TESTING.md). */
-#define SESSION_MS 3000
-#define CLAIM_MS   (10 * SESSION_MS)
-
 /* The wall-clock skew of clock-skew and soak, seconds. */
 #define SKEW_S 300
 
@@ -47,18 +42,6 @@ static int fail(char *why, size_t whylen, const char *fmt, ...)
 
 /* ------------------------------------------------------------------------ */
 /* Waiting and watching                                                       */
-
-static int wait_full(sc_ctx_t *x, char *why, size_t whylen)
-{
-	return sc_wait(x, -1, sc_isr_full, &x->brokers, CLAIM_MS * 2, why, whylen);
-}
-
-static int32_t leader_of(sc_ctx_t *x, int32_t part, char *why, size_t whylen)
-{
-	if (sc_wait(x, part, sc_has_leader, NULL, CLAIM_MS, why, whylen) < 0)
-		return -1;
-	return sc_leader(x, part);
-}
 
 static bool in_isr(const fc_partition_state_t *st, int32_t id)
 {
@@ -97,23 +80,6 @@ static void hold(sc_ctx_t *x, int ms, flaps_t *f)
 				f->moves++;
 		}
 	}
-}
-
-/* Cuts broker id off from every other host (brokers, ZooKeeper, clients),
- * or heals that. */
-static int isolate(sc_ctx_t *x, int32_t id, bool cut, char *why, size_t whylen)
-{
-	lab_t *l = fc_lab(x->c);
-	int host = fc_broker_host(x->c, id);
-
-	for (int h = 0; h < lab_hosts(l); h++) {
-		if (h == host)
-			continue;
-		if ((cut ? lab_partition(l, host, h, why, whylen)
-			 : lab_heal_partition(l, host, h, why, whylen)) < 0)
-			return -1;
-	}
-	return 0;
 }
 
 /* Restarts broker id (SIGTERM, or SIGKILL when hard) with skew_s. */
@@ -283,7 +249,7 @@ static int pick_closed(sc_ctx_t *x, int32_t id, int32_t part, char *path, size_t
 		       int64_t *next, char *why, size_t whylen)
 {
 	static int64_t bases[MAX_SEGS];
-	int64_t until = wl_now_ms() + CLAIM_MS;
+	int64_t until = wl_now_ms() + SC_CLAIM_MS;
 	char dir[1300];
 	int n, k;
 
@@ -295,7 +261,7 @@ static int pick_closed(sc_ctx_t *x, int32_t id, int32_t part, char *path, size_t
 			break;
 		if (wl_now_ms() >= until)
 			return fail(why, whylen, "%s: %d segments after %d ms, no closed one", dir,
-				    n, CLAIM_MS);
+				    n, SC_CLAIM_MS);
 		sc_sleep(x, 500);
 	}
 	/* Not the newest (active) one, and not the one before it, which the
@@ -451,7 +417,7 @@ static int read_through(sc_ctx_t *x, int32_t part, int64_t target, watch_t *w, c
 			    "200",
 			    NULL};
 	tern_conf_t *conf = conf_new(x, kv, why, whylen);
-	int64_t until = wl_now_ms() + CLAIM_MS * 2, next = -1, t_poll = 0;
+	int64_t until = wl_now_ms() + SC_CLAIM_MS * 2, next = -1, t_poll = 0;
 	long records = 0, errors = 0;
 	tern_consumer_t *c;
 	int rc = -1;
@@ -497,7 +463,7 @@ static int read_through(sc_ctx_t *x, int32_t part, int64_t target, watch_t *w, c
 			fail(why, whylen,
 			     "reading %s-%d from its start: at offset %" PRId64 " of %" PRId64
 			     " after %d ms",
-			     SC_TOPIC, part, next, target, CLAIM_MS * 2);
+			     SC_TOPIC, part, next, target, SC_CLAIM_MS * 2);
 			goto out;
 		}
 	}
@@ -523,14 +489,14 @@ static int disk_full_once(sc_ctx_t *x, int32_t id, const char *role, char *why, 
 	sc_fault(x, "broker %d's disk full (%s of partition 0)", id, role);
 	if (fc_fill_disk(x->c, id, why, whylen) < 0)
 		return -1;
-	if (sc_wait(x, -1, sc_isr_lacks, &id, CLAIM_MS, why, whylen) < 0) {
+	if (sc_wait(x, -1, sc_isr_lacks, &id, SC_CLAIM_MS, why, whylen) < 0) {
 		sc_violation(x, "broker %d, %s of partition 0, stays in an ISR with a full disk",
 			     id, role);
 		fc_free_disk(x->c, id, why, whylen);
 		return -1;
 	}
 	sc_say(x, "broker %d is out of every ISR", id);
-	if (sc_wait_acks(x, 50, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait_acks(x, 50, SC_CLAIM_MS, why, whylen) < 0)
 		sc_violation(x, "nothing acknowledged while broker %d's disk is full: %s", id, why);
 	ms = x->duration_s * 1000 / 2;
 	hold(x, ms, &f);
@@ -546,7 +512,7 @@ static int disk_full_once(sc_ctx_t *x, int32_t id, const char *role, char *why, 
 	sc_heal(x, "broker %d's disk has room again", id);
 	if (!fc_running(x->c, id) && fc_restart(x->c, id, 0, why, whylen) < 0)
 		return -1;
-	if (wait_full(x, why, whylen) < 0) {
+	if (sc_wait_full(x, why, whylen) < 0) {
 		sc_violation(x, "broker %d does not rejoin once its disk has room", id);
 		return -1;
 	}
@@ -562,11 +528,11 @@ int env_disk_full(sc_ctx_t *x, char *why, size_t whylen)
 {
 	int32_t leader;
 
-	if (wait_full(x, why, whylen) < 0 || (leader = leader_of(x, P0, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	if (disk_full_once(x, sc_other(x, leader, -1), "a follower", why, whylen) < 0)
 		return -1;
-	if ((leader = leader_of(x, P0, why, whylen)) < 0)
+	if ((leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	return disk_full_once(x, leader, "the leader", why, whylen);
 }
@@ -584,7 +550,7 @@ static int corrupt_follow(sc_ctx_t *x, watch_t *w, int64_t next, char *why, size
 	if (w->reports == 0)
 		sc_say(x, "broker %d did not report %s-%d corrupt (found it when loading?)", w->id,
 		       SC_TOPIC, w->part);
-	if (watch_wait(x, w, sc_isr_full, &x->brokers, CLAIM_MS * 2) < 0) {
+	if (watch_wait(x, w, sc_isr_full, &x->brokers, SC_CLAIM_MS * 2) < 0) {
 		sc_violation(x, "broker %d does not rejoin the ISR of %s-%d after the corruption",
 			     w->id, SC_TOPIC, w->part);
 		return -1;
@@ -609,7 +575,7 @@ static int corrupt_running(sc_ctx_t *x, int32_t part, bool cut, char *why, size_
 	off_t at = 0;
 	watch_t w;
 
-	if (wait_full(x, why, whylen) < 0 || (id = leader_of(x, part, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (id = sc_wait_leader(x, part, why, whylen)) < 0)
 		return -1;
 	if (pick_closed(x, id, part, path, sizeof path, &base, &next, why, whylen) < 0)
 		return -1;
@@ -639,10 +605,10 @@ static int corrupt_cut_stopped(sc_ctx_t *x, int32_t part, char *why, size_t whyl
 	off_t at = 0;
 	watch_t w;
 
-	if (wait_full(x, why, whylen) < 0 || elect_preferred(x, part, why, whylen) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || elect_preferred(x, part, why, whylen) < 0)
 		return -1;
 	sc_sleep(x, 1000);
-	if ((id = leader_of(x, part, why, whylen)) < 0)
+	if ((id = sc_wait_leader(x, part, why, whylen)) < 0)
 		return -1;
 	if (pick_closed(x, id, part, path, sizeof path, &base, &next, why, whylen) < 0)
 		return -1;
@@ -653,17 +619,17 @@ static int corrupt_cut_stopped(sc_ctx_t *x, int32_t part, char *why, size_t whyl
 		return -1;
 	sc_fault(x, "broker %d's segment %" PRId64 " of %s-%d cut at byte %lld while stopped", id,
 		 base, SC_TOPIC, part, (long long)at);
-	if (sc_wait(x, part, sc_leader_not, &id, CLAIM_MS, why, whylen) < 0)
+	if (sc_wait(x, part, sc_leader_not, &id, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	sc_sleep(x, 1000);
 	if (fc_restart(x->c, id, 0, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "broker %d restarted", id);
-	if (wait_full(x, why, whylen) < 0)
+	if (sc_wait_full(x, why, whylen) < 0)
 		return -1;
 	/* Leading again, it serves the reads from the start. */
 	if (elect_preferred(x, part, why, whylen) < 0 ||
-	    sc_wait(x, part, sc_has_leader, NULL, CLAIM_MS, why, whylen) < 0)
+	    sc_wait(x, part, sc_has_leader, NULL, SC_CLAIM_MS, why, whylen) < 0)
 		return -1;
 	/* Every broker's image names it before the read begins, so that no
 	 * broker that led before serves it. */
@@ -714,12 +680,12 @@ int env_clock_skew(sc_ctx_t *x, char *why, size_t whylen)
 
 	if (!fc_skew_available(why, whylen))
 		return SC_SKIP;
-	if (wait_full(x, why, whylen) < 0 || (a = leader_of(x, P0, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (a = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	sc_fault(x, "broker %d (the leader of partition 0) restarted %+d s off", a, SKEW_S);
 	if (bounce(x, a, false, SKEW_S, why, whylen) < 0)
 		return -1;
-	if (wait_full(x, why, whylen) < 0) {
+	if (sc_wait_full(x, why, whylen) < 0) {
 		sc_violation(x, "broker %d does not rejoin with its clock %+d s off", a, SKEW_S);
 		return -1;
 	}
@@ -728,25 +694,25 @@ int env_clock_skew(sc_ctx_t *x, char *why, size_t whylen)
 	sc_fault(x, "broker %d restarted %+d s off", b, -SKEW_S);
 	if (bounce(x, b, false, -SKEW_S, why, whylen) < 0)
 		return -1;
-	if (wait_full(x, why, whylen) < 0) {
+	if (sc_wait_full(x, why, whylen) < 0) {
 		sc_violation(x, "broker %d does not rejoin with its clock %+d s off", b, -SKEW_S);
 		return -1;
 	}
 	skew_hold(x, ms, "one broker ahead, one behind");
 	/* A failover among skewed clocks: the session timeouts still fire. */
-	if ((a = leader_of(x, P0, why, whylen)) < 0)
+	if ((a = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	sc_fault(x, "kill -9 broker %d, the leader of partition 0, among skewed clocks", a);
 	if (fc_kill(x->c, a, SIGKILL) < 0)
 		return fail(why, whylen, "killing broker %d: %s", a, strerror(errno));
-	if (sc_wait(x, P0, sc_leader_not, &a, CLAIM_MS, why, whylen) < 0) {
+	if (sc_wait(x, P0, sc_leader_not, &a, SC_CLAIM_MS, why, whylen) < 0) {
 		sc_violation(x, "no new leader of partition 0 among skewed clocks");
 		return -1;
 	}
 	if (fc_restart(x->c, a, a == b ? -SKEW_S : SKEW_S, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "broker %d restarted, still skewed", a);
-	if (wait_full(x, why, whylen) < 0)
+	if (sc_wait_full(x, why, whylen) < 0)
 		return -1;
 	skew_hold(x, ms, "after the failover");
 	return 0;
@@ -789,7 +755,7 @@ static int slow_once(sc_ctx_t *x, int32_t id, const char *role, int ms, char *wh
 	if (lab_heal(l, host, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "broker %d's network healed", id);
-	if (wait_full(x, why, whylen) < 0) {
+	if (sc_wait_full(x, why, whylen) < 0) {
 		sc_violation(x, "broker %d does not rejoin once its network is healed", id);
 		return -1;
 	}
@@ -801,11 +767,11 @@ int env_slow_network(sc_ctx_t *x, char *why, size_t whylen)
 	int32_t leader;
 	int ms = x->duration_s * 1000 / 2;
 
-	if (wait_full(x, why, whylen) < 0 || (leader = leader_of(x, P0, why, whylen)) < 0)
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	if (slow_once(x, sc_other(x, leader, -1), "a follower", ms, why, whylen) < 0)
 		return -1;
-	if ((leader = leader_of(x, P0, why, whylen)) < 0)
+	if ((leader = sc_wait_leader(x, P0, why, whylen)) < 0)
 		return -1;
 	return slow_once(x, leader, "the leader", ms, why, whylen);
 }
@@ -846,10 +812,10 @@ static int soak_one(sc_ctx_t *x, int kind, int32_t id, int ms, char *why, size_t
 		return 0;
 	case N_PARTITION:
 		sc_fault(x, "broker %d cut off from every host for %d ms", id, ms);
-		if (isolate(x, id, true, why, whylen) < 0)
+		if (sc_isolate(x, id, true, why, whylen) < 0)
 			return -1;
 		sc_sleep(x, ms);
-		if (isolate(x, id, false, why, whylen) < 0)
+		if (sc_isolate(x, id, false, why, whylen) < 0)
 			return -1;
 		sc_heal(x, "broker %d reconnected", id);
 		return 0;
@@ -906,7 +872,7 @@ int env_soak(sc_ctx_t *x, char *why, size_t whylen)
 
 		if (kind == N_SKEW && !skew)
 			kind = N_KILL;
-		if (wait_full(x, why, whylen) < 0) {
+		if (sc_wait_full(x, why, whylen) < 0) {
 			sc_violation(x, "the ISR does not grow back between faults");
 			return -1;
 		}
@@ -926,5 +892,5 @@ int env_soak(sc_ctx_t *x, char *why, size_t whylen)
 	       "acknowledgement latency over the soak: p50 <= %" PRId64 " ms, p99 <= %" PRId64
 	       " ms",
 	       p50, p99);
-	return wait_full(x, why, whylen);
+	return sc_wait_full(x, why, whylen);
 }
