@@ -59,6 +59,11 @@ bk_idem_verdict_t bk_idem_check(const bk_idem_t *s, const log_batch_hdr_t *h, bk
 				tern_err_t *err);
 /* Records an appended batch; _NOMEM leaves s unchanged. */
 tern_err_t bk_idem_record(bk_idem_t *s, const log_batch_hdr_t *h, int64_t base_offset);
+/* Forgets every recorded batch at or after offset (an append that failed
+ * and was rolled back, with everything queued after it): a retry of one is
+ * then appended again rather than answered with offsets that later records
+ * will take. */
+void bk_idem_forget_from(bk_idem_t *s, int64_t offset);
 void bk_idem_free(bk_idem_t *s);
 
 /* The state as a snapshot payload (docs/broker.md): *buf malloc()ed. */
@@ -209,6 +214,16 @@ typedef struct bk_part {
 	 * takes room) or once an append succeeds while it still leads (it was
 	 * the last ISR member). Guarded by mu. */
 	bool full_reported;
+	/* Its log failed for good (an I/O error: a failed write or fsync, a
+	 * read error that log_repair cannot cut away): reported like a corrupt
+	 * replica, and never repaired here; the replica comes back when the
+	 * broker restarts and recovers the log (Kafka takes the log directory
+	 * offline). Implies corrupt_reported. Guarded by mu. */
+	bool offline;
+	/* Appends that failed (bk_append_done with an error): an append that
+	 * sees this move while it queues may have failed before its wait
+	 * was added. Guarded by mu. */
+	uint64_t append_fails;
 	bk_wait_t *waits;
 	size_t nwaits, wcap;
 	bk_idem_t idem;
@@ -361,6 +376,10 @@ tern_err_t bk_part_append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, 
 /* Marks p's log as found corrupt: true the first time (the caller then
  * reports it). Takes p->mu. */
 bool bk_part_mark_corrupt(bk_part_t *p);
+
+/* p's log failed for good (log_is_failed): marks it offline and reports it
+ * to the controller as a corrupt replica, once. Takes p->mu. */
+void bk_part_storage_failed(broker_t *b, bk_part_t *p);
 
 /* Answers every wait of p with err (a deleted topic, shutdown). p->mu held. */
 void bk_part_fail_waits(bk_part_t *p, tern_err_t err);

@@ -117,6 +117,18 @@ tern_err_t bk_idem_record(bk_idem_t *s, const log_batch_hdr_t *h, int64_t base_o
 	return TERN_OK;
 }
 
+void bk_idem_forget_from(bk_idem_t *s, int64_t offset)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		bk_idem_producer_t *p = &s->p[i];
+
+		/* In append order: the ones to forget are the newest. */
+		while (p->n > 0 &&
+		       p->b[(p->head + p->n - 1) % BK_IDEM_BATCHES].base_offset >= offset)
+			p->n--;
+	}
+}
+
 void bk_idem_free(bk_idem_t *s)
 {
 	free(s->p);

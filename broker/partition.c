@@ -126,6 +126,22 @@ bool bk_part_mark_corrupt(bk_part_t *p)
 	return first;
 }
 
+void bk_part_storage_failed(broker_t *b, bk_part_t *p)
+{
+	bool first;
+
+	pthread_mutex_lock(&p->mu);
+	first = !p->offline;
+	p->offline = p->corrupt_reported = true;
+	pthread_mutex_unlock(&p->mu);
+	if (!first)
+		return;
+	bk_log('E', "health",
+	       "%s-%d: the log failed (%s): this replica is offline until the broker restarts",
+	       p->topic->name, p->index, log_failure(p->log));
+	bk_cluster_health(b, p, true);
+}
+
 void bk_part_fail_waits(bk_part_t *p, tern_err_t err)
 {
 	while (p->nwaits)
@@ -203,11 +219,13 @@ static tern_err_t append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, s
 {
 	bk_idem_verdict_t verdict = BK_IDEM_APPEND;
 	bk_idem_batch_t dup;
+	uint64_t fails;
 	int32_t epoch;
 	tern_err_t err;
 
 	*dup_base = -1;
 	pthread_mutex_lock(&p->mu);
+	fails = p->append_fails;
 	err = isr_produce_check(&p->isr, acks);
 	if (!err && idem)
 		verdict = bk_idem_check(&p->idem, idem, &dup, &err);
@@ -244,6 +262,18 @@ static tern_err_t append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, s
 	if (err)
 		return err;
 	pthread_mutex_lock(&p->mu);
+	if (p->append_fails != fails) {
+		/* An append failed since this one was checked, perhaps this
+		 * one (rolled back with everything queued after the failure)
+		 * before it had a wait for bk_append_done to fail: nothing is
+		 * recorded or waited for, and the producer retries. Its records
+		 * may have been written after all: a retry then writes them
+		 * twice, which is no loss. */
+		if (acks != 0)
+			done(arg, TERN_ERR_KAFKA_STORAGE_ERROR, info->base_offset);
+		pthread_mutex_unlock(&p->mu);
+		return TERN_OK;
+	}
 	if (idem && bk_idem_record(&p->idem, idem, info->base_offset) != TERN_OK)
 		bk_log('W', "idem", "%s-%d: producer %lld not recorded (out of memory)",
 		       p->topic->name, p->index, (long long)idem->producer_id);
@@ -301,6 +331,9 @@ void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t l
 		       "%s-%d: append of offsets %" PRId64 "..%" PRId64 " failed: %s",
 		       p->topic->name, p->index, base_offset, last_offset, tern_strerror(err));
 		bk_part_fail_waits(p, TERN_ERR_KAFKA_STORAGE_ERROR);
+		/* What the failure rolled back must not answer a retry. */
+		p->append_fails++;
+		bk_idem_forget_from(&p->idem, base_offset);
 		/* A leader that cannot write gives up leadership rather than
 		 * fail every produce until the disk has room (Kafka takes the
 		 * log directory offline; here it comes back by catching up). */
@@ -320,6 +353,10 @@ void bk_append_done(void *opaque, tern_err_t err, int64_t base_offset, int64_t l
 	pthread_mutex_unlock(&p->mu);
 	if (full || room)
 		bk_cluster_health_full(p->broker, p, full);
+	/* An I/O error (not a full disk) fails the log for good: leadership
+	 * and the ISR must move on without this replica. */
+	if (err && log_is_failed(p->log))
+		bk_part_storage_failed(p->broker, p);
 }
 
 /* A replica reported corrupt that no longer leads cuts its log at the
@@ -335,8 +372,14 @@ static void part_repair(broker_t *b, bk_part_t *p)
 	err = log_repair(p->log, &end);
 	pthread_mutex_unlock(&p->append_mu);
 	if (err) {
-		bk_log('E', "health", "%s-%d: the log cannot be repaired: %s (%s)", p->topic->name,
-		       p->index, tern_strerror(err), log_failure(p->log));
+		/* Not corrupt data but a failing disk: no use trying again. */
+		pthread_mutex_lock(&p->mu);
+		p->offline = true;
+		pthread_mutex_unlock(&p->mu);
+		bk_log('E', "health",
+		       "%s-%d: the log cannot be repaired: %s (%s): this replica is offline until "
+		       "the broker restarts",
+		       p->topic->name, p->index, tern_strerror(err), log_failure(p->log));
 		return;
 	}
 	bk_log('I', "truncate", "%s-%d: corrupt tail cut: the log now ends at %" PRId64,
@@ -359,7 +402,7 @@ void bk_part_tick(broker_t *b, bk_part_t *p, int64_t now)
 	bool repair, unfull;
 
 	pthread_mutex_lock(&p->mu);
-	repair = p->corrupt_reported && p->isr.role != ISR_ROLE_LEADER;
+	repair = p->corrupt_reported && !p->offline && p->isr.role != ISR_ROLE_LEADER;
 	unfull = p->full_reported && p->isr.role != ISR_ROLE_LEADER;
 	if (unfull)
 		p->full_reported = false;

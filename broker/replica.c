@@ -20,7 +20,8 @@
 #define REPLICA_PART_BYTES  (1 << 20)  /* replica.fetch.max.bytes */
 #define REPLICA_BACKOFF_MS  100	       /* after an error */
 #define REPLICA_CALL_MS	    10000
-#define REPLICA_MAX_ROUNDS  64 /* OffsetForLeaderEpoch rounds of one reconciliation */
+#define REPLICA_MAX_ROUNDS  64	  /* OffsetForLeaderEpoch rounds of one reconciliation */
+#define REPLICA_ERRLOG_MS   10000 /* one append error line per fetcher per interval */
 
 typedef struct fetcher {
 	struct fetcher *next;
@@ -29,6 +30,8 @@ typedef struct fetcher {
 	char url[300];
 	proto_pool_t *pool;
 	pthread_t thread;
+	int64_t errlog_ms;  /* when the last append error was logged */
+	long errs_unlogged; /* append errors since, not logged */
 } fetcher_t;
 
 struct bk_fetchers {
@@ -489,6 +492,23 @@ static size_t collect(fetcher_t *f, target_t **out)
 	return n;
 }
 
+/* A full disk fails every fetch the same way, several times a second:
+ * one line per REPLICA_ERRLOG_MS, counting those left out. */
+static void log_append_error(fetcher_t *f, const target_t *t, tern_err_t err)
+{
+	int64_t now = proto_now_ms();
+
+	if (f->errlog_ms && now - f->errlog_ms < REPLICA_ERRLOG_MS) {
+		f->errs_unlogged++;
+		return;
+	}
+	bk_log('E', "replica",
+	       "%s-%d: appending fetched records: %s (%ld more since the last report)", t->topic,
+	       t->partition, tern_strerror(err), f->errs_unlogged);
+	f->errlog_ms = now;
+	f->errs_unlogged = 0;
+}
+
 /* One Fetch for every target not waiting to reconcile; applies what comes
  * back. Returns false when the leader could not be asked. */
 static bool fetch_once(fetcher_t *f, target_t *v, size_t n)
@@ -574,9 +594,9 @@ static bool fetch_once(fetcher_t *f, target_t *v, size_t n)
 					/* The same fetch would fail the same way
 					 * at once (a full disk): back off. */
 					append_failed = true;
-					bk_log('E', "replica",
-					       "%s-%d: appending fetched records: %s", t->topic,
-					       t->partition, tern_strerror(perr));
+					log_append_error(f, t, perr);
+					if (log_is_failed(p->log))
+						bk_part_storage_failed(b, p);
 				}
 			}
 			if (p)

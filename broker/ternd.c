@@ -1,6 +1,12 @@
 /* broker/ternd.c: main() of ternd: the configuration from the broker table
  * (--config FILE, --key=value, --dev), then the broker until SIGTERM or
- * SIGINT. Exit statuses: enum broker_exit. */
+ * SIGINT. Exit statuses: enum broker_exit.
+ *
+ * For the fault harness (tests/fault), with TERN_TEST_DISK_FAULTS=FILE in
+ * the environment: each SIGUSR2 applies the disk fault written in FILE
+ * (log_fault_inject_spec(): "clear", or "OPS ERRNO [SKIP [COUNT]]") and
+ * writes "ok" or the reason to FILE.done. Builds without the error
+ * injection hook answer that they have none. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +15,7 @@
 
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "log/log.h"
 
 static const char usage[] =
     "Usage: ternd [--dev] [--config FILE] [--KEY=VALUE]...\n"
@@ -96,6 +103,38 @@ static int configure(int argc, char **argv, broker_config_t *c, bool *help)
 	return 0;
 }
 
+/* Applies the disk fault spec in path, and answers in path.done (written
+ * whole, then renamed in place). */
+static void disk_faults(const char *path)
+{
+	char spec[256] = "", why[256] = "", done[4096], tmp[4200];
+	FILE *f = fopen(path, "r");
+	tern_err_t err;
+
+	if (!f) {
+		snprintf(why, sizeof why, "%s: %s", path, strerror(errno));
+		err = TERN_ERR__INVALID_ARG;
+	} else {
+		if (!fgets(spec, sizeof spec, f))
+			spec[0] = '\0';
+		fclose(f);
+		spec[strcspn(spec, "\n")] = '\0';
+		err = log_fault_inject_spec(spec, why, sizeof why);
+		if (err == TERN_ERR__UNSUPPORTED)
+			snprintf(why, sizeof why, "this build has no error injection hook");
+	}
+	printf("ternd: disk faults '%s': %s\n", spec, err ? why : "applied");
+	fflush(stdout);
+	snprintf(done, sizeof done, "%s.done", path);
+	snprintf(tmp, sizeof tmp, "%s.tmp", done);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", err ? why : "ok");
+	if (fclose(f) == 0)
+		rename(tmp, done);
+}
+
 int main(int argc, char **argv)
 {
 	broker_config_t cfg;
@@ -103,6 +142,7 @@ int main(int argc, char **argv)
 	bool help = false;
 	sigset_t sigs;
 	char err[512];
+	const char *faults = getenv("TERN_TEST_DISK_FAULTS");
 	tern_err_t e;
 	int rc, sig;
 
@@ -129,6 +169,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	if (faults && *faults)
+		sigaddset(&sigs, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -174,9 +216,16 @@ int main(int argc, char **argv)
 		printf("ternd: metrics on port %d (GET /metrics)\n", broker_metrics_port(b));
 	fflush(stdout);
 
-	do {
+	for (;;) {
 		rc = sigwait(&sigs, &sig);
-	} while (rc == EINTR);
+		if (rc == EINTR)
+			continue;
+		if (rc == 0 && sig == SIGUSR2) {
+			disk_faults(faults);
+			continue;
+		}
+		break;
+	}
 	printf("ternd: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	fflush(stdout);
 	e = broker_stop(b);

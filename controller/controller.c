@@ -497,6 +497,20 @@ tern_err_t ctl__commit(ctl_t *c)
 /* ------------------------------------------------------------------------ */
 /* Life                                                                       */
 
+/* Where a controller's versions start: the wall clock in microseconds, so
+ * that a new controller (elected elsewhere, or this broker restarted)
+ * starts far from any version the last one reached. Brokers compare
+ * versions only for equality; one that kept the old controller's last
+ * version would otherwise miss the image while the new count passed it
+ * (a new leader never learning it leads). */
+static int64_t first_version(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 tern_err_t ctl_open(const ctl_config_t *cfg, ctl_store_t *store, int64_t now_ms, ctl_t **out,
 		    char *errstr, size_t errlen)
 {
@@ -517,7 +531,7 @@ tern_err_t ctl_open(const ctl_config_t *cfg, ctl_store_t *store, int64_t now_ms,
 		free(c);
 		return err;
 	}
-	c->version = 1;
+	c->version = first_version();
 	*out = c;
 	return TERN_OK;
 }

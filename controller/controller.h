@@ -74,7 +74,9 @@ void ctl_close(ctl_t *c);
 /* The cluster id (generated with the first state). */
 const char *ctl_cluster_id(const ctl_t *c);
 
-/* The metadata version: bumped by every change. */
+/* The metadata version: bumped by every change; each controller starts
+ * its count at the wall clock in microseconds, away from any version an
+ * earlier controller's brokers may still hold. */
 int64_t ctl_version(ctl_t *c);
 
 /* Answers one request frame (request header + body) addressed to the

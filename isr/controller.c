@@ -215,6 +215,15 @@ tern_err_t isr_ctl_register(isr_ctl_t *c, int32_t id, int64_t broker_epoch, bool
 	h->alive = true;
 	h->shutting_down = false;
 	h->broker_epoch = broker_epoch;
+	if (restart && h->corrupt) {
+		/* A new incarnation recovered its log from the disk and
+		 * reports its own health afresh (Kafka: an offline log
+		 * directory is back once its broker restarts). The epoch
+		 * bump fences proposals made on the old incarnation's fetches,
+		 * as a healthy report does. */
+		h->corrupt = false;
+		r->changed = true;
+	}
 	if (restart) {
 		/* Decision 10: under async what a broker acknowledged may have
 		 * been only in its page cache; after a stop without the

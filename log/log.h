@@ -597,4 +597,12 @@ enum log_fault_op {
 tern_err_t log_fault_inject(unsigned ops, int err, long skip, long count);
 void log_fault_clear(void);
 
+/* The same from text, for a process told from outside (ternd's
+ * TERN_TEST_DISK_FAULTS): "clear", or "OPS ERRNO [SKIP [COUNT]]" with OPS a
+ * comma-separated list of read, write, fsync and ERRNO a name (EIO, ENOSPC,
+ * EROFS, EDQUOT) or a number; SKIP defaults to 0 and COUNT to -1 (every
+ * one). _INVALID_ARG with the reason in why on anything else;
+ * _UNSUPPORTED in builds without the hook. */
+tern_err_t log_fault_inject_spec(const char *spec, char *why, size_t whylen);
+
 #endif

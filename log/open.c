@@ -238,7 +238,7 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 	log_dir_entry_t entry = {0}, *e;
 	int64_t *bases = NULL;
 	size_t nb = 0;
-	bool created = false, epochs_bad = false;
+	bool created = false, epochs_bad = false, cut_end, cut_start;
 	char path[4096];
 	tern_err_t err = TERN_OK;
 
@@ -363,8 +363,10 @@ tern_err_t log_open(log_dir_t *d, const char *name, const log_config_t *cfg, log
 		l->hwm = l->leo;
 	l->recovery_point = log__active(l)->base;
 	l->last_flush_mono_ms = tern_mono_ms();
-	if (log_epoch_cache_truncate_from_end(&l->epochs, l->leo) |
-	    log_epoch_cache_truncate_from_start(&l->epochs, l->start)) {
+	/* Both trims run; either one changing the cache rewrites the file. */
+	cut_end = log_epoch_cache_truncate_from_end(&l->epochs, l->leo);
+	cut_start = log_epoch_cache_truncate_from_start(&l->epochs, l->start);
+	if (cut_end || cut_start) {
 		err = log__persist_epochs(l);
 		if (err) {
 			log__set_err(errstr, errlen, "%s: writing %s: %s", l->name, LOG_EPOCH_FILE,

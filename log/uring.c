@@ -93,6 +93,96 @@ static int fault_hit(int type)
 }
 #endif
 
+static const struct {
+	const char *name;
+	int err;
+} fault_errnos[] = {{"EIO", EIO}, {"ENOSPC", ENOSPC}, {"EROFS", EROFS}, {"EDQUOT", EDQUOT}};
+
+static const struct {
+	const char *name;
+	unsigned op;
+} fault_ops_names[] = {
+    {"read", LOG_FAULT_READ}, {"write", LOG_FAULT_WRITE}, {"fsync", LOG_FAULT_FSYNC}};
+
+static tern_err_t spec_error(char *why, size_t whylen, const char *fmt, const char *what)
+{
+	if (why && whylen)
+		snprintf(why, whylen, fmt, what);
+	return TERN_ERR__INVALID_ARG;
+}
+
+/* "read,fsync" into a mask; 0 when a name is unknown. */
+static unsigned parse_ops(const char *s)
+{
+	unsigned ops = 0;
+
+	while (*s) {
+		size_t n = strcspn(s, ","), i;
+
+		for (i = 0; i < sizeof fault_ops_names / sizeof fault_ops_names[0]; i++)
+			if (strlen(fault_ops_names[i].name) == n &&
+			    strncmp(s, fault_ops_names[i].name, n) == 0)
+				break;
+		if (i == sizeof fault_ops_names / sizeof fault_ops_names[0])
+			return 0;
+		ops |= fault_ops_names[i].op;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return ops;
+}
+
+static int parse_errno(const char *s)
+{
+	char *end;
+	long v;
+
+	for (size_t i = 0; i < sizeof fault_errnos / sizeof fault_errnos[0]; i++)
+		if (strcmp(s, fault_errnos[i].name) == 0)
+			return fault_errnos[i].err;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno || end == s || *end || v <= 0 || v > 4095 ? 0 : (int)v;
+}
+
+tern_err_t log_fault_inject_spec(const char *spec, char *why, size_t whylen)
+{
+	char ops_s[64], err_s[32], extra[2];
+	long skip = 0, count = -1;
+	unsigned ops;
+	int err, n;
+
+	if (why && whylen)
+		why[0] = '\0';
+	while (*spec == ' ' || *spec == '\t' || *spec == '\n')
+		spec++;
+	if (strncmp(spec, "clear", 5) == 0 && strspn(spec + 5, " \t\n") == strlen(spec + 5)) {
+#ifdef TERN_FAULT_INJECTION
+		log_fault_clear();
+		return TERN_OK;
+#else
+		return TERN_ERR__UNSUPPORTED;
+#endif
+	}
+	n = sscanf(spec, "%63s %31s %ld %ld %1s", ops_s, err_s, &skip, &count, extra);
+	if (n < 2 || n > 4)
+		return spec_error(why, whylen,
+				  "disk fault '%s': want \"clear\" or \"OPS ERRNO [SKIP [COUNT]]\"",
+				  spec);
+	if (!(ops = parse_ops(ops_s)))
+		return spec_error(
+		    why, whylen,
+		    "disk fault operations '%s': want read, write, fsync, comma-separated", ops_s);
+	if (!(err = parse_errno(err_s)))
+		return spec_error(
+		    why, whylen,
+		    "disk fault errno '%s': want EIO, ENOSPC, EROFS, EDQUOT or a number", err_s);
+	if (skip < 0)
+		return spec_error(why, whylen, "disk fault '%s': SKIP must be >= 0", spec);
+	return log_fault_inject(ops, err, skip, count);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Rings                                                                      */
 

@@ -446,12 +446,63 @@ START_TEST(ternd_detects_repeats_after_kill9_from_its_snapshots)
 }
 END_TEST
 
+/* A failed append rolls back everything from its base offset: the state
+ * forgets those batches (newest first, per producer), keeps the ones
+ * before, and a retry is then appended again rather than answered with
+ * offsets later records will take. */
+START_TEST(a_rolled_back_append_is_forgotten)
+{
+	bk_idem_t s = {0};
+	bk_idem_batch_t dup;
+	log_batch_hdr_t h = {.producer_id = PID_A, .producer_epoch = 0, .last_offset_delta = 1};
+	tern_err_t err = TERN_OK;
+
+	/* A: seq 0-1 at 10, 2-3 at 14, 4-5 at 20; B: seq 0-1 at 12, 2-3 at 22. */
+	h.base_sequence = 0;
+	ck_assert_int_eq(bk_idem_record(&s, &h, 10), TERN_OK);
+	h.base_sequence = 2;
+	ck_assert_int_eq(bk_idem_record(&s, &h, 14), TERN_OK);
+	h.base_sequence = 4;
+	ck_assert_int_eq(bk_idem_record(&s, &h, 20), TERN_OK);
+	h.producer_id = PID_B;
+	h.base_sequence = 0;
+	ck_assert_int_eq(bk_idem_record(&s, &h, 12), TERN_OK);
+	h.base_sequence = 2;
+	ck_assert_int_eq(bk_idem_record(&s, &h, 22), TERN_OK);
+
+	bk_idem_forget_from(&s, 14);
+	/* B's 2-3 (at 22) is gone: a retry is new, in sequence. */
+	ck_assert_int_eq(bk_idem_check(&s, &h, &dup, &err), BK_IDEM_APPEND);
+	/* B's 0-1 (at 12) stays a duplicate with its offsets. */
+	h.base_sequence = 0;
+	ck_assert_int_eq(bk_idem_check(&s, &h, &dup, &err), BK_IDEM_DUPLICATE);
+	ck_assert_int_eq(dup.base_offset, 12);
+	/* A keeps 0-1 only: 2-3 is next again, 4-5 out of order. */
+	h.producer_id = PID_A;
+	h.base_sequence = 2;
+	ck_assert_int_eq(bk_idem_check(&s, &h, &dup, &err), BK_IDEM_APPEND);
+	h.base_sequence = 4;
+	ck_assert_int_eq(bk_idem_check(&s, &h, &dup, &err), BK_IDEM_REFUSE);
+	ck_assert_int_eq(err, TERN_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+	h.base_sequence = 0;
+	ck_assert_int_eq(bk_idem_check(&s, &h, &dup, &err), BK_IDEM_DUPLICATE);
+	ck_assert_int_eq(dup.base_offset, 10);
+	/* Past every batch: nothing changes. */
+	bk_idem_forget_from(&s, 100);
+	ck_assert_int_eq(bk_idem_check(&s, &h, &dup, &err), BK_IDEM_DUPLICATE);
+	bk_idem_free(&s);
+}
+END_TEST
+
 static Suite *idem_suite(void)
 {
 	Suite *s = suite_create("idem");
 	TCase *tc = tcase_create("snapshots");
 	TCase *tt = tcase_create("ternd");
+	TCase *tf = tcase_create("state");
 
+	tcase_add_test(tf, a_rolled_back_append_is_forgotten);
+	suite_add_tcase(s, tf);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "controller/controller.h"
 #include "testutil.h"
@@ -986,14 +987,23 @@ static void check_reopened(ctl_store_t *store, int64_t now, const pid_block_t *p
 	pid_block_t b[2] = {*pid0};
 	int64_t e4, emax = 0;
 	bool fenced3 = false;
+	struct timespec ts;
+	int64_t version;
 
 	snapshot(st, mode);
 	snprintf(cluster, sizeof cluster, "%s", ctl_cluster_id(c));
 	ck_assert_int_eq(mode[0][0], ISR_MODE_FLOOR);
 	ctl_close(c);
 
+	/* A new controller's versions start at the wall clock in
+	 * microseconds: above what an earlier one reached, unless it made a
+	 * change every microsecond. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	version = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	c = open_on(store, now);
 	ck_assert_str_eq(ctl_cluster_id(c), cluster);
+	ck_assert_int_ge(ctl_version(c), version);
+	ck_assert_int_lt(ctl_version(c), version + 60 * 1000000);
 	snapshot(st2, mode2);
 	for (int t = 0; t < NT; t++) {
 		for (int32_t p = 0; p < pparts[t]; p++) {

@@ -630,6 +630,12 @@ tern_err_t chk_analyse(chk_history_t *h, chk_report_t *out)
 		case CHK_MARK:
 			if (e->arg == CHK_MARK_UNCLEAN)
 				r->unclean_elections++;
+			else if (e->arg == CHK_MARK_LEADER)
+				r->leader_changes++;
+			else if (e->arg == CHK_MARK_ISR_SHRINK)
+				r->isr_shrinks++;
+			else if (e->arg == CHK_MARK_ISR_EXPAND)
+				r->isr_expands++;
 			if (!times_add(&marks[e->arg], e->t_ms))
 				goto out;
 			break;
@@ -787,14 +793,15 @@ int chk_json(const chk_report_t *r, const chk_criteria_t *c, char *buf, size_t l
 	    "\"nonmonotonic\":%ld,\"unclean_elections\":%ld,\"max_unavailable_s\":%s,"
 	    "\"max_unavailable_start_s\":%s,\"time_to_elect_s\":%s,\"time_to_shrink_s\":%s,"
 	    "\"time_to_expand_s\":%s,\"faults\":%d,\"attempted\":%ld,\"failed\":%ld,"
-	    "\"reads\":%ld,\"drain_reads\":%ld,\"events\":%ld",
+	    "\"reads\":%ld,\"drain_reads\":%ld,\"events\":%ld,\"leader_changes\":%ld,"
+	    "\"isr_shrinks\":%ld,\"isr_expands\":%ld",
 	    r->acked, r->lost, r->duplicates, r->inconsistent_offsets, r->nonmonotonic,
 	    r->unclean_elections, secs(a, sizeof a, r->max_unavailable_ms),
 	    secs(b, sizeof b,
 		 r->max_unavailable_start_ms < 0 ? -1 : r->max_unavailable_start_ms - r->t0_ms),
 	    secs(d, sizeof d, r->max_elect_ms), secs(e, sizeof e, r->max_shrink_ms),
 	    secs(f, sizeof f, r->max_expand_ms), r->nfaults, r->attempted, r->failed, r->reads,
-	    r->drain_reads, r->events);
+	    r->drain_reads, r->events, r->leader_changes, r->isr_shrinks, r->isr_expands);
 	if (c)
 		put(buf, len, &used, ",\"pass\":%s", chk_passes(r, c, NULL, 0) ? "true" : "false");
 	put(buf, len, &used, "}");
@@ -817,6 +824,8 @@ int chk_summary(const chk_report_t *r, char *buf, size_t len)
 	    "checker: lost %ld, duplicates %ld, inconsistent offsets %ld, non-monotonic reads "
 	    "%ld, unclean elections %ld\n",
 	    r->lost, r->duplicates, r->inconsistent_offsets, r->nonmonotonic, r->unclean_elections);
+	put(buf, len, &used, "checker: leader changes %ld, ISR shrinks %ld, ISR expansions %ld\n",
+	    r->leader_changes, r->isr_shrinks, r->isr_expands);
 	put(buf, len, &used, "checker: longest unavailability %s s from t+%s s\n",
 	    secs(a, sizeof a, r->max_unavailable_ms),
 	    secs(b, sizeof b,

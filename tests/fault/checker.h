@@ -28,6 +28,8 @@
  *     non-zero, and closes at the next acknowledgement, at the failure
  *     that left nothing outstanding, or at the history's last event;
  *   unclean_elections: CHK_MARK_UNCLEAN marks;
+ *   leader_changes, isr_shrinks, isr_expands: their marks (an ISR that
+ *     shrinks and grows back under a slow network is a flap);
  *   per fault (CHK_MARK_FAULT at t), looking only before the next fault
  *     mark: time to the first leader change and to the first ISR shrink at
  *     or after t; time from the first heal at or after t (t itself when
@@ -122,6 +124,7 @@ typedef struct chk_report {
 	long events;
 	long attempted, acked, failed, reads, drain_reads;
 	long lost, duplicates, inconsistent_offsets, nonmonotonic, unclean_elections;
+	long leader_changes, isr_shrinks, isr_expands;
 	int64_t max_unavailable_ms;	  /* 0 when none */
 	int64_t max_unavailable_start_ms; /* -1 when none */
 	int nfaults;			  /* every fault; faults[] holds the first CHK_MAX_FAULTS */

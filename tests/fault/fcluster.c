@@ -619,6 +619,7 @@ static int build_cmd(fc_cluster_t *c, fc_broker_t *b, int skew_s, fc_cmd_t *m, c
 		ok = cmd_arg(m, cmd_str(m, "--%s", o->extra[i]));
 	if (!ok)
 		return fail(why, whylen, "broker %d: command line too long", b->id);
+	m->env[m->nenv++] = cmd_str(m, "TERN_TEST_DISK_FAULTS=%s/disk-faults", b->dir);
 	if (o->durable_log)
 		m->env[m->nenv++] =
 		    cmd_str(m, "TERN_TEST_DURABLE_LOG=%s/%s", b->dir, o->durable_log);
@@ -837,6 +838,38 @@ int fc_free_disk(fc_cluster_t *c, int32_t id, char *why, size_t whylen)
 		return -1;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return fail(why, whylen, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+int fc_disk_errors(fc_cluster_t *c, int32_t id, const char *spec, char *why, size_t whylen)
+{
+	fc_broker_t *b = broker(c, id);
+	char path[PATH_MAX + 16], done[PATH_MAX + 32], answer[256] = "";
+	int64_t deadline = now_ms() + 5000;
+	FILE *f;
+
+	if (!b || b->pid <= 0)
+		return fail(why, whylen, "broker %d is not running", (int)id);
+	snprintf(path, sizeof path, "%s/disk-faults", b->dir);
+	snprintf(done, sizeof done, "%s.done", path);
+	unlink(done);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%s\n", spec) < 0 || fclose(f) != 0)
+		return fail(why, whylen, "%s: %s", path, strerror(errno));
+	if (kill(b->pid, SIGUSR2) < 0)
+		return fail(why, whylen, "broker %d: SIGUSR2: %s", (int)id, strerror(errno));
+	while (!(f = fopen(done, "r"))) {
+		if (now_ms() >= deadline)
+			return fail(why, whylen, "broker %d did not answer disk faults '%s' in 5 s",
+				    (int)id, spec);
+		usleep(20 * 1000);
+	}
+	if (!fgets(answer, sizeof answer, f))
+		answer[0] = '\0';
+	fclose(f);
+	answer[strcspn(answer, "\n")] = '\0';
+	if (strcmp(answer, "ok") != 0)
+		return fail(why, whylen, "broker %d: disk faults '%s': %s", (int)id, spec, answer);
 	return 0;
 }
 

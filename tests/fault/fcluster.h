@@ -109,6 +109,11 @@ bool fc_skew_available(char *why, size_t whylen);
  * what fc_fill_disk wrote. */
 int fc_fill_disk(fc_cluster_t *c, int32_t id, char *why, size_t whylen);
 int fc_free_disk(fc_cluster_t *c, int32_t id, char *why, size_t whylen);
+/* Makes broker id's log I/O fail as spec says (log_fault_inject_spec() in
+ * log/log.h: "write,fsync EIO", "read EIO 0 5", "clear"; ternd's
+ * TERN_TEST_DISK_FAULTS, test builds), waiting (5 s) for its answer. The
+ * faults end with "clear" or with the process: a restart has none. */
+int fc_disk_errors(fc_cluster_t *c, int32_t id, const char *spec, char *why, size_t whylen);
 
 /* Waits (at most timeout_ms) until pred(state, arg) holds for topic-part;
  * 0, or -1 with why (timeout: the last state in why). */

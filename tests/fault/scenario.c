@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "replicas.h"
 #include "scenario.h"
 #include "testutil.h"
 #include "zkserver.h"
@@ -314,6 +315,83 @@ static void settle(sc_ctx_t *x)
 			     why);
 }
 
+int sc_part_dir(sc_ctx_t *x, int32_t id, int32_t part, char *buf, size_t len)
+{
+	struct stat sb;
+	int n;
+
+	n = snprintf(buf, len, "%s/data/%s-%d", fc_broker_dir(x->c, id), SC_TOPIC, part);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	if (stat(buf, &sb) == 0 || fc_pid(x->c, id) <= 0)
+		return 0;
+	/* Not there: the data directory is a private tmpfs. */
+	n = snprintf(buf, len, "/proc/%d/root%s/data/%s-%d", (int)fc_pid(x->c, id),
+		     fc_broker_dir(x->c, id), SC_TOPIC, part);
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* Whether every replica of part holds broker 1's log: RP_SAME, or what the
+ * first other one differs by (in why); -1 when a replica cannot be read. */
+static int replicas_compare(sc_ctx_t *x, int32_t part, char *why, size_t whylen)
+{
+	rp_batch_t *first = NULL;
+	size_t nfirst = 0;
+	int rc = RP_SAME;
+
+	for (int32_t id = 1; id <= x->brokers && rc == RP_SAME; id++) {
+		char dir[1300], err[400];
+		rp_batch_t *v;
+		size_t n;
+
+		if (sc_part_dir(x, id, part, dir, sizeof dir) < 0 ||
+		    rp_read(dir, &v, &n, err, sizeof err) < 0) {
+			snprintf(why, whylen, "broker %d: %s", (int)id, err);
+			rc = -1;
+			break;
+		}
+		if (id == 1) {
+			first = v;
+			nfirst = n;
+			continue;
+		}
+		rc = (int)rp_compare(first, nfirst, v, n, err, sizeof err);
+		if (rc != RP_SAME)
+			snprintf(why, whylen, "%s-%d: broker 1 vs broker %d: %s", SC_TOPIC,
+				 (int)part, (int)id, err);
+		free(v);
+	}
+	free(first);
+	return rc;
+}
+
+/* TESTING.md 6 and 8, held by every scenario: after the heal and the drain
+ * (every broker back in every ISR, nothing being written), the replicas of
+ * each partition become the same log, batch for batch. A follower still
+ * behind gets SC_CLAIM_MS to catch up; replicas that part are reported as
+ * soon as the wait ends. */
+static void check_logs_match(sc_ctx_t *x)
+{
+	for (int32_t p = 0; p < x->partitions; p++) {
+		int64_t until = wl_now_ms() + SC_CLAIM_MS;
+		char why[1024] = "";
+		int rc;
+
+		while ((rc = replicas_compare(x, p, why, sizeof why)) != RP_SAME &&
+		       wl_now_ms() < until)
+			sc_sleep(x, 200);
+		if (rc == RP_SAME)
+			continue;
+		sc_violation(x, "the replicas' logs %s after the heal: %s",
+			     rc == RP_DIFFER   ? "differ"
+			     : rc == RP_PREFIX ? "do not converge"
+					       : "cannot be read",
+			     why);
+		return;
+	}
+	sc_say(x, "every replica of every partition holds the same log");
+}
+
 static int run_body(const scenario_t *s, sc_ctx_t *x, wl_opts_t *wo)
 {
 	char why[512] = "";
@@ -346,10 +424,17 @@ static int run_body(const scenario_t *s, sc_ctx_t *x, wl_opts_t *wo)
 		sc_violation(x, "writes do not resume after the heal: %s", why);
 	sc_say(x, "stopping the workload (%ld acknowledged, %ld failed)", wl_acked(x->wl),
 	       wl_failed(x->wl));
-	if (wl_stop(x->wl, 60000, why, sizeof why) < 0)
-		sc_say(x, "stop: %s", why);
+	/* A producer that went fatal saw the brokers lose what they had
+	 * acknowledged to it: a violation unless the scenario may lose. */
+	if (wl_stop(x->wl, 60000, why, sizeof why) < 0) {
+		if (s->may_lose)
+			sc_say(x, "stop: %s", why);
+		else
+			sc_violation(x, "the workload did not stop cleanly: %s", why);
+	}
 	if (wl_drain(x->wl, 120000, why, sizeof why) < 0)
 		sc_violation(x, "the drain did not read every partition to its end: %s", why);
+	check_logs_match(x);
 	return 0;
 }
 

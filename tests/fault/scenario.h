@@ -136,6 +136,10 @@ int sc_gap_ms(sc_ctx_t *x, int n);
  * or heals that. */
 int sc_isolate(sc_ctx_t *x, int32_t id, bool cut, char *why, size_t whylen);
 
+/* The directory of broker id's replica of part (under a private tmpfs,
+ * through the running broker's /proc/PID/root): 0, or -1 when too long. */
+int sc_part_dir(sc_ctx_t *x, int32_t id, int32_t part, char *buf, size_t len);
+
 /* Partition part's leader as last polled (-1: none). */
 int32_t sc_leader(sc_ctx_t *x, int32_t part);
 /* A broker of partition part's replicas other than the ones given (the

@@ -276,6 +276,8 @@ const scenario_t sc_table[] = {
     /* ---- scenarios_env.c ---- */
     {13, "disk-full", "fill a follower's disk, then the leader's; free each", "sync",
      .tmpfs_bytes = ENV_TMPFS_BYTES, .body = env_disk_full},
+    {13, "disk-errors", "writes and fsyncs fail with EIO on a follower, then the leader", "sync",
+     .body = env_disk_errors},
     {14, "corrupt-replica",
      "bit flip, then cut, in the leader's closed segment; a stopped one's cut", "sync",
      .topic_configs = env_small_segments, .body = env_corrupt_replica},

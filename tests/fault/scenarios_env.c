@@ -3,7 +3,6 @@
  * is the usual target; the workload writes to every partition. */
 #include "scenarios_env.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,14 +15,13 @@
 #include <unistd.h>
 
 #include "tern/admin.h"
+#include "replicas.h"
 #include "tern/consumer.h"
 
 #define P0 0
 
 /* The wall-clock skew of clock-skew and soak, seconds. */
 #define SKEW_S 300
-
-#define MAX_SEGS 65536
 
 const char *const env_small_segments[] = {"segment.bytes=16384", NULL};
 
@@ -191,85 +189,40 @@ static int watch_wait(sc_ctx_t *x, watch_t *w, bool (*pred)(const fc_partition_s
 /* ------------------------------------------------------------------------ */
 /* Segments                                                                   */
 
-/* The directory holding broker id's replica of part: under a private tmpfs
- * through the running broker's /proc/PID/root. */
-static int part_dir(sc_ctx_t *x, int32_t id, int32_t part, char *buf, size_t len)
-{
-	struct stat sb;
-	int n;
-
-	n = snprintf(buf, len, "%s/data/%s-%d", fc_broker_dir(x->c, id), SC_TOPIC, part);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	if (stat(buf, &sb) == 0 || fc_pid(x->c, id) <= 0)
-		return 0;
-	/* Not there: the data directory is a private tmpfs. */
-	n = snprintf(buf, len, "/proc/%d/root%s/data/%s-%d", (int)fc_pid(x->c, id),
-		     fc_broker_dir(x->c, id), SC_TOPIC, part);
-	return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The base offsets of dir's .log files, ascending: how many (-1 when the
- * directory cannot be read). */
-static int segments(const char *dir, int64_t *bases, int max)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) && n < max) {
-		size_t len = strlen(e->d_name);
-		char *end;
-		long long b;
-
-		if (len != 24 || strcmp(e->d_name + 20, ".log") != 0)
-			continue;
-		b = strtoll(e->d_name, &end, 10);
-		if (end == e->d_name + 20)
-			bases[n++] = b;
-	}
-	closedir(d);
-	qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
-	return n;
-}
-
 /* Waits (polling) until broker id's replica of part has a closed segment
  * and picks one at random: its path in path, its base offset in *base and
  * the next segment's in *next. */
 static int pick_closed(sc_ctx_t *x, int32_t id, int32_t part, char *path, size_t len, int64_t *base,
 		       int64_t *next, char *why, size_t whylen)
 {
-	static int64_t bases[MAX_SEGS];
-	int64_t until = wl_now_ms() + SC_CLAIM_MS;
+	int64_t until = wl_now_ms() + SC_CLAIM_MS, *bases = NULL;
 	char dir[1300];
-	int n, k;
+	size_t n = 0, k;
 
 	for (;;) {
-		if (part_dir(x, id, part, dir, sizeof dir) < 0)
+		free(bases);
+		bases = NULL;
+		if (sc_part_dir(x, id, part, dir, sizeof dir) < 0)
 			return fail(why, whylen, "broker %d: path too long", id);
-		n = segments(dir, bases, MAX_SEGS);
+		/* A directory not there yet counts as no segment. */
+		if (rp_segments(dir, &bases, &n, why, whylen) < 0)
+			n = 0;
 		if (n >= 3)
 			break;
-		if (wl_now_ms() >= until)
-			return fail(why, whylen, "%s: %d segments after %d ms, no closed one", dir,
+		if (wl_now_ms() >= until) {
+			free(bases);
+			return fail(why, whylen, "%s: %zu segments after %d ms, no closed one", dir,
 				    n, SC_CLAIM_MS);
+		}
 		sc_sleep(x, 500);
 	}
 	/* Not the newest (active) one, and not the one before it, which the
 	 * log may still be sealing. */
-	k = (int)sc_rand(x, (uint64_t)(n - 2));
+	k = (size_t)sc_rand(x, (uint64_t)(n - 2));
 	*base = bases[k];
 	*next = bases[k + 1];
-	if (snprintf(path, len, "%s/%020" PRId64 ".log", dir, bases[k]) >= (int)len)
+	free(bases);
+	if (snprintf(path, len, "%s/%020" PRId64 ".log", dir, *base) >= (int)len)
 		return fail(why, whylen, "path too long");
 	return 0;
 }
@@ -538,6 +491,63 @@ int env_disk_full(sc_ctx_t *x, char *why, size_t whylen)
 }
 
 /* ------------------------------------------------------------------------ */
+/* 13. Disk errors                                                            */
+
+/* Broker id's disk fails every write and fsync with EIO: its logs fail for
+ * good, so it must leave every ISR (giving up what it led) while the others
+ * keep acknowledging, stay out while the disk fails, and come back once
+ * restarted on a working disk (as an operator would after replacing it). */
+static int disk_error_once(sc_ctx_t *x, int32_t id, const char *role, char *why, size_t whylen)
+{
+	flaps_t f = {0};
+
+	sc_fault(x, "broker %d's writes and fsyncs fail with EIO (%s of partition 0)", id, role);
+	if (fc_disk_errors(x->c, id, "write,fsync EIO", why, whylen) < 0)
+		return -1;
+	if (sc_wait(x, -1, sc_isr_lacks, &id, SC_CLAIM_MS, why, whylen) < 0) {
+		sc_violation(x, "broker %d, %s of partition 0, stays in an ISR with a failing disk",
+			     id, role);
+		return -1;
+	}
+	sc_say(x, "broker %d is out of every ISR", id);
+	if (sc_wait_acks(x, 50, SC_CLAIM_MS, why, whylen) < 0)
+		sc_violation(x, "nothing acknowledged while broker %d's disk fails: %s", id, why);
+	hold(x, x->duration_s * 1000 / 2, &f);
+	if (!fc_running(x->c, id))
+		sc_violation(x, "broker %d died with a failing disk", id);
+	for (int p = 0; p < x->partitions; p++)
+		if (x->have[p] && in_isr(&x->last[p], id))
+			sc_violation(x, "broker %d rejoined the ISR of %s-%d with a failing disk",
+				     id, SC_TOPIC, p);
+	/* A clean stop with failed logs must still end; the restart starts
+	 * without the fault and recovers the logs from what is on disk. */
+	if (fc_kill(x->c, id, SIGTERM) < 0)
+		sc_violation(x, "broker %d does not stop cleanly after its disk failed: %s", id,
+			     strerror(errno));
+	if (fc_restart(x->c, id, 0, why, whylen) < 0)
+		return -1;
+	sc_heal(x, "broker %d restarted on a working disk", id);
+	if (sc_wait_full(x, why, whylen) < 0) {
+		sc_violation(x, "broker %d does not rejoin after its restart", id);
+		return -1;
+	}
+	return 0;
+}
+
+int env_disk_errors(sc_ctx_t *x, char *why, size_t whylen)
+{
+	int32_t leader;
+
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
+		return -1;
+	if (disk_error_once(x, sc_other(x, leader, -1), "a follower", why, whylen) < 0)
+		return -1;
+	if ((leader = sc_wait_leader(x, P0, why, whylen)) < 0)
+		return -1;
+	return disk_error_once(x, leader, "the leader", why, whylen);
+}
+
+/* ------------------------------------------------------------------------ */
 /* 14. Corrupt replica                                                        */
 
 /* After a corruption of replica id of part, made while watch w began:
@@ -779,10 +789,10 @@ int env_slow_network(sc_ctx_t *x, char *why, size_t whylen)
 /* ------------------------------------------------------------------------ */
 /* 17. Soak                                                                   */
 
-enum { N_KILL, N_STOP, N_PARTITION, N_DISK, N_SLOW, N_SKEW, N_CORRUPT, N_KINDS };
+enum { N_KILL, N_STOP, N_PARTITION, N_DISK, N_SLOW, N_SKEW, N_CORRUPT, N_EIO, N_KINDS };
 
-static const char *const kind_names[N_KINDS] = {"kill -9",  "SIGSTOP", "partition", "disk full",
-						"slow net", "skew",    "corruption"};
+static const char *const kind_names[N_KINDS] = {"kill -9",  "SIGSTOP", "partition",  "disk full",
+						"slow net", "skew",    "corruption", "EIO"};
 
 /* One fault of kind on broker id, held ms, then healed. */
 static int soak_one(sc_ctx_t *x, int kind, int32_t id, int ms, char *why, size_t whylen)
@@ -849,6 +859,22 @@ static int soak_one(sc_ctx_t *x, int kind, int32_t id, int ms, char *why, size_t
 		if (bounce(x, id, true, skew, why, whylen) < 0)
 			return -1;
 		sc_sleep(x, ms);
+		return 0;
+	case N_EIO:
+		sc_fault(x,
+			 "broker %d's writes and fsyncs fail with EIO for %d ms, then it restarts",
+			 id, ms);
+		if (fc_disk_errors(x->c, id, "write,fsync EIO", why, whylen) < 0)
+			return -1;
+		sc_sleep(x, ms);
+		if (!fc_running(x->c, id))
+			sc_violation(x, "broker %d died with a failing disk", id);
+		if (fc_kill(x->c, id, SIGTERM) < 0)
+			sc_violation(x, "broker %d does not stop cleanly after its disk failed: %s",
+				     id, strerror(errno));
+		if (fc_restart(x->c, id, 0, why, whylen) < 0)
+			return -1;
+		sc_heal(x, "broker %d restarted on a working disk", id);
 		return 0;
 	default:
 		return corrupt_running(x, (int32_t)sc_rand(x, (uint64_t)x->partitions),

@@ -1,6 +1,6 @@
 /* tests/fault/scenarios_env.h: the scenarios of TESTING.md whose faults
  * come from a broker's surroundings rather than its process or its links
- * alone: a full disk (13), a corrupt replica (14), a skewed clock (15), a
+ * alone: a full or failing disk (13), a corrupt replica (14), a skewed clock (15), a
  * slow and lossy network (16), and the soak that mixes them with crashes,
  * pauses and partitions (17). Their rows are in scenarios.c's table; the
  * bodies are in scenarios_env.c (scenario.h says what a body may do). */
@@ -25,6 +25,12 @@ extern const char *const env_small_segments[];
  * leader gives up leadership), nothing is lost or corrupted, and each
  * rejoins once its disk has room again. */
 int env_disk_full(sc_ctx_t *x, char *why, size_t whylen);
+
+/* 13 (disk errors). Every write and fsync of a follower, then of the
+ * leader, fails with EIO: each leaves the ISR (a leader gives up
+ * leadership) with its logs offline, nothing is lost, and each rejoins
+ * once restarted on a working disk. */
+int env_disk_errors(sc_ctx_t *x, char *why, size_t whylen);
 
 /* 14. Flip bits in a closed segment of the running leader, then truncate
  * one, then truncate one of a stopped replica that is made leader again;

@@ -266,6 +266,31 @@ START_TEST(each_figure_on_a_hand_written_history)
 }
 END_TEST
 
+START_TEST(leader_changes_and_isr_flaps_are_counted)
+{
+	/* Two flaps of one ISR and one leader change around a fault. */
+	static const ev_t ev[] = {MK(1000, CHK_MARK_FAULT),	 MK(1100, CHK_MARK_ISR_SHRINK),
+				  MK(1200, CHK_MARK_ISR_EXPAND), MK(1300, CHK_MARK_ISR_SHRINK),
+				  MK(1400, CHK_MARK_LEADER),	 MK(1500, CHK_MARK_HEAL),
+				  MK(1600, CHK_MARK_ISR_EXPAND), END};
+	chk_history_t *h = build(ev);
+	chk_report_t r;
+	char buf[2048];
+
+	ck_assert_int_eq(chk_analyse(h, &r), TERN_OK);
+	ck_assert_int_eq(r.leader_changes, 1);
+	ck_assert_int_eq(r.isr_shrinks, 2);
+	ck_assert_int_eq(r.isr_expands, 2);
+	ck_assert_int_eq(r.unclean_elections, 0);
+	chk_json(&r, NULL, buf, sizeof buf);
+	ck_assert_ptr_nonnull(
+	    strstr(buf, "\"leader_changes\":1,\"isr_shrinks\":2,\"isr_expands\":2}"));
+	chk_summary(&r, buf, sizeof buf);
+	ck_assert_ptr_nonnull(strstr(buf, "leader changes 1, ISR shrinks 2, ISR expansions 2"));
+	chk_history_free(h);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Verdicts, formats, arguments, forgetting                                   */
 
@@ -678,6 +703,7 @@ static Suite *checker_suite(void)
 			    (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, criteria_choose_which_figures_must_be_zero);
 	tcase_add_test(tc, json_line_and_summary_carry_the_figures);
+	tcase_add_test(tc, leader_changes_and_isr_flaps_are_counted);
 	tcase_add_test(tc, appends_refuse_numbers_out_of_range);
 	tcase_add_test(tc, forgetting_a_drain_read_loses_its_record);
 	suite_add_tcase(s, tc);

@@ -298,6 +298,54 @@ START_TEST(disk_fills_and_empties_and_keeps_data)
 }
 END_TEST
 
+/* A leader whose disk fails a write leaves the ISR and hands leadership
+ * on (its log is offline until it restarts); a bad spec is refused with a
+ * reason; after "clear" and a restart it rejoins. */
+START_TEST(disk_errors_take_a_replica_offline)
+{
+	struct leader_arg la;
+	fc_opts_t o;
+	fc_partition_state_t st;
+	char *dir, url[64];
+	uint8_t *batch;
+	size_t len;
+	int64_t base;
+	int16_t code;
+	fc_cluster_t *c;
+	tc_conn_t conn;
+	int32_t l;
+
+	fc_opts_default(&o);
+	c = start(&o, &dir);
+	create_topic(c);
+	st = state(c);
+	l = st.leader;
+
+	ck_assert_int_eq(fc_disk_errors(c, l, "write EBADNAME", why, sizeof why), -1);
+	ck_assert_msg(strstr(why, "errno 'EBADNAME'") != NULL, "%s", why);
+	ck_assert_msg(fc_disk_errors(c, l, "write,fsync EIO", why, sizeof why) == 0, "%s", why);
+
+	snprintf(url, sizeof url, "tcp://%s:9092", lab_addr(fc_lab(c), fc_broker_host(c, l)));
+	tc_connect(&conn, url);
+	batch = tc_batch(3, "eio", 0, -1, -1, -1, &len);
+	code = tc_produce(&conn, TOPIC, 0, -1, batch, len, &base);
+	ck_assert_msg(code == TERN_ERR_KAFKA_STORAGE_ERROR ||
+			  code == TERN_ERR_NOT_LEADER_OR_FOLLOWER,
+		      "produce to a leader whose writes fail: %d", code);
+	free(batch);
+	tc_close(&conn);
+	la = (struct leader_arg){.not_leader = l, .epoch_gt = st.leader_epoch};
+	wait_for(c, &o, new_leader, &la, "a new leader after the old one's disk failed");
+	wait_for(c, &o, isr_without, &l, "the ISR without the replica whose disk failed");
+
+	ck_assert_msg(fc_disk_errors(c, l, "clear", why, sizeof why) == 0, "%s", why);
+	ck_assert_int_eq(fc_kill(c, l, SIGKILL), 0);
+	ck_assert_msg(fc_restart(c, l, 0, why, sizeof why) == 0, "%s", why);
+	wait_for(c, &o, isr_of_3, NULL, "the ISR of 3 after the restart");
+	finish(c, dir);
+}
+END_TEST
+
 static Suite *fcluster_suite(void)
 {
 	Suite *s = suite_create("fcluster");
@@ -307,8 +355,9 @@ static Suite *fcluster_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, crash_pause_and_skew);
 	suite_add_tcase(s, tc);
-	tcase_set_timeout(td, 60);
+	tcase_set_timeout(td, 120);
 	tcase_add_test(td, disk_fills_and_empties_and_keeps_data);
+	tcase_add_test(td, disk_errors_take_a_replica_offline);
 	suite_add_tcase(s, td);
 	return s;
 }

@@ -1192,6 +1192,20 @@ START_TEST(test_ctl_removals)
 	ck_assert_int_eq(ctl.leader, 1);
 	ck_assert_int_eq(ctl.leader_epoch, 4);
 	ctl_valid(&ctl);
+	/* Corrupt again, then restarted (its disk replaced): the new
+	 * incarnation is healthy until it says otherwise, and is elected. */
+	ck_assert_int_eq(isr_ctl_set_corrupt(&ctl, 1, true, &r), TERN_OK);
+	ck_assert_int_eq(ctl.leader, ISR_NO_LEADER);
+	ck_assert_int_eq(isr_ctl_register(&ctl, 1, BEPOCH(1) + 10, true, &r), TERN_OK);
+	ck_assert(r.changed && r.elected);
+	ck_assert_int_eq(ctl.leader, 1);
+	ck_assert(!ctl.health[1].corrupt);
+	/* The same incarnation registering again changes nothing. */
+	ck_assert_int_eq(isr_ctl_set_corrupt(&ctl, 1, true, &r), TERN_OK);
+	ck_assert_int_eq(isr_ctl_register(&ctl, 1, BEPOCH(1) + 10, true, &r), TERN_OK);
+	ck_assert(ctl.health[1].corrupt);
+	ck_assert_int_eq(ctl.leader, ISR_NO_LEADER);
+	ctl_valid(&ctl);
 	ck_assert_int_eq(isr_ctl_fence(&ctl, 9, &r), TERN_ERR__INVALID_ARG);
 }
 END_TEST

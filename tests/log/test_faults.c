@@ -483,6 +483,44 @@ START_TEST(eio_on_write_fails_log)
 }
 END_TEST
 
+/* The text form a broker is told through (ternd's TERN_TEST_DISK_FAULTS)
+ * injects what it names and refuses what it cannot read. */
+START_TEST(fault_spec_injects_and_clears)
+{
+	static const char *const bad[] = {"",	      "write",		 "write EBADNAME",
+					  "disk EIO", "write,disk EIO",	 "write EIO -1",
+					  "write 0",  "write EIO 0 1 2", "clear now"};
+	log_config_t cfg = base_cfg();
+	log_dir_t *d = open_dir(dir);
+	log_t *l = open_log(d, &cfg);
+	char why[256];
+	cbrec_t r;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(log_fault_inject_spec(bad[i], why, sizeof why) ==
+				  TERN_ERR__INVALID_ARG,
+			      "'%s' accepted", bad[i]);
+		ck_assert_msg(why[0], "'%s': no reason", bad[i]);
+	}
+	/* Cleared: an append goes through. */
+	ck_assert_int_eq(log_fault_inject_spec("write,fsync EIO", why, sizeof why), TERN_OK);
+	ck_assert_int_eq(log_fault_inject_spec(" clear\n", why, sizeof why), TERN_OK);
+	append_durable(l, 1, 2, 10);
+	/* EIO by number, SKIP 0, COUNT every one: the next append fails. */
+	ck_assert_int_eq(log_fault_inject_spec("fsync,write 5 0", why, sizeof why), TERN_OK);
+	cb_init(&r, false);
+	ck_assert_int_eq(append_one(l, 2, 10, &r, true, NULL), TERN_OK);
+	ck_assert_msg(cb_wait(&r, WAIT_MS), "the failed append's callback never fired");
+	ck_assert_msg(r.err == tern_err_errno(EIO) || r.err == TERN_ERR_KAFKA_STORAGE_ERROR,
+		      "callback error %s", tern_strerror(r.err));
+	ck_assert(log_is_failed(l));
+	log_fault_clear();
+	log_close(l);
+	log_dir_close(d);
+	cb_destroy(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Fsyncs                                                                     */
 
@@ -1392,6 +1430,7 @@ static Suite *faults_suite(bool hook)
 		tcase_set_timeout(tc, 60);
 		tcase_add_test(tc, enospc_on_write_keeps_log_usable);
 		tcase_add_test(tc, eio_on_write_fails_log);
+		tcase_add_test(tc, fault_spec_injects_and_clears);
 		tcase_add_test(tc, fsync_failure_fails_log);
 		tcase_add_test(tc, read_eio_is_storage_error);
 		tcase_add_test(tc, roll_fault_contract);
