@@ -1064,7 +1064,12 @@ fc_cluster_t *fc_start(const fc_opts_t *o, char *why, size_t whylen)
 		goto fail;
 	snprintf(path, sizeof path, "%s/zk-client.log", o->dir);
 	c->zk_log = fopen(path, "ae");
-	c->lab = lab_new(c->nb + 2, why, whylen);
+	if (o->loopback && o->tmpfs_bytes > 0) {
+		fail(why, whylen, "a private tmpfs (disk full) needs a mount namespace (root)");
+		goto fail;
+	}
+	c->lab = o->loopback ? lab_new_loopback(c->nb + 2, why, whylen)
+			     : lab_new(c->nb + 2, why, whylen);
 	if (!c->lab)
 		goto fail;
 	snprintf(c->zk_connect, sizeof c->zk_connect, "%s:%d", lab_addr(c->lab, FC_ZK_HOST),

@@ -46,6 +46,8 @@ typedef struct fc_opts {
 	size_t tmpfs_bytes;	  /* > 0: data directories on private tmpfs of this size */
 	const char *durable_log;  /* non-NULL: a file name ("durable.log"); broker i
 				   * gets TERN_TEST_DURABLE_LOG=DIR/i/NAME */
+	bool loopback;		  /* a loopback lab (lab_new_loopback): no root needed,
+				   * no network nemeses, no tmpfs */
 } fc_opts_t;
 
 /* Fills o with the defaults above. */

@@ -594,6 +594,7 @@ typedef struct lab_host {
  * with waitid before it kills). */
 struct lab {
 	int n;
+	bool loopback; /* lab_new_loopback(): no namespaces, no network nemeses */
 	pid_t hub;
 	lab_host_t h[LAB_MAX_HOSTS];
 	pid_t spawned[LAB_MAX_SPAWNED];
@@ -753,6 +754,43 @@ fail:
 	return NULL;
 }
 
+lab_t *lab_new_loopback(int nhosts, char *why, size_t whylen)
+{
+	lab_t *l;
+
+	if (nhosts < 1 || nhosts > LAB_MAX_HOSTS) {
+		fail(why, whylen, "lab_new_loopback: %d hosts (1..%d)", nhosts, LAB_MAX_HOSTS);
+		return NULL;
+	}
+	l = calloc(1, sizeof *l);
+	if (!l) {
+		fail(why, whylen, "out of memory");
+		return NULL;
+	}
+	l->loopback = true;
+	l->hub = -1;
+	l->n = nhosts;
+	for (int i = 0; i < nhosts; i++) {
+		l->h[i].holder = -1;
+		snprintf(l->h[i].addr, sizeof l->h[i].addr, "127.77.0.%d", 10 + i);
+	}
+	return l;
+}
+
+bool lab_is_loopback(const lab_t *l)
+{
+	return l->loopback;
+}
+
+/* The network nemeses need the hosts' namespaces. */
+static int no_nemeses(const lab_t *l, char *why, size_t whylen)
+{
+	if (!l->loopback)
+		return 0;
+	return fail(why, whylen,
+		    "a loopback lab has no network nemeses (they need network namespaces: root)");
+}
+
 void lab_free(lab_t *l)
 {
 	if (!l)
@@ -807,6 +845,8 @@ int lab_enter(lab_t *l, int host, char *why, size_t whylen)
 
 	if (check_host(l, host, why, whylen) < 0)
 		return -1;
+	if (l->loopback)
+		return 0;
 	snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)l->h[host].holder);
 	fd = open(nspath, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -851,9 +891,11 @@ static void spawn_child(int report, pid_t parent, const char *nspath, char *mnt,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127);
-	fd = open(nspath, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-		goto fail;
+	if (nspath) {
+		fd = open(nspath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			goto fail;
+	}
 	if (mnt) {
 		e.stage = 1;
 		if (unshare(CLONE_NEWNS) < 0)
@@ -926,6 +968,10 @@ pid_t lab_spawn(lab_t *l, int host, char *const argv[], const char *const *env,
 	    (private_tmpfs[0] != '/' || strlen(private_tmpfs) >= sizeof mnt || tmpfs_bytes == 0))
 		return fail(why, whylen, "lab_spawn: bad private tmpfs '%s' (%zu bytes)",
 			    private_tmpfs, tmpfs_bytes);
+	if (private_tmpfs && l->loopback)
+		return fail(why, whylen,
+			    "lab_spawn: a private tmpfs needs a mount namespace (root), which a "
+			    "loopback lab does not have");
 	snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)l->h[host].holder);
 	snprintf(opts, sizeof opts, "size=%zu,mode=0755", tmpfs_bytes);
 	if (private_tmpfs)
@@ -963,8 +1009,8 @@ pid_t lab_spawn(lab_t *l, int host, char *const argv[], const char *const *env,
 		goto out;
 	}
 	if (pid == 0)
-		spawn_child(p[1], parent, nspath, private_tmpfs ? mnt : NULL, opts, out_path,
-			    err_path, argv, envp);
+		spawn_child(p[1], parent, l->loopback ? NULL : nspath, private_tmpfs ? mnt : NULL,
+			    opts, out_path, err_path, argv, envp);
 	close(p[1]);
 	p[1] = -1;
 	/* EOF: the exec happened (the pipe closed on exec). */
@@ -1041,7 +1087,8 @@ static int set_cut(lab_t *l, int a, int b, bool cut, char *why, size_t whylen)
 {
 	bool old;
 
-	if (check_host(l, a, why, whylen) < 0 || check_host(l, b, why, whylen) < 0)
+	if (check_host(l, a, why, whylen) < 0 || check_host(l, b, why, whylen) < 0 ||
+	    no_nemeses(l, why, whylen) < 0)
 		return -1;
 	old = l->h[a].cut[b];
 	if (a == b)
@@ -1074,7 +1121,7 @@ int lab_loss(lab_t *l, int host, int pct, char *why, size_t whylen)
 {
 	int old;
 
-	if (check_host(l, host, why, whylen) < 0)
+	if (check_host(l, host, why, whylen) < 0 || no_nemeses(l, why, whylen) < 0)
 		return -1;
 	if (pct < 0 || pct > 100)
 		return fail(why, whylen, "loss of %d%% (0..100)", pct);
@@ -1091,7 +1138,7 @@ int lab_delay(lab_t *l, int host, int delay_ms, char *why, size_t whylen)
 {
 	lab_proxy_t *old, *px = NULL;
 
-	if (check_host(l, host, why, whylen) < 0)
+	if (check_host(l, host, why, whylen) < 0 || no_nemeses(l, why, whylen) < 0)
 		return -1;
 	if (delay_ms < 0 || delay_ms > 600000)
 		return fail(why, whylen, "delay of %d ms (0..600000)", delay_ms);
@@ -1121,6 +1168,8 @@ int lab_heal(lab_t *l, int host, char *why, size_t whylen)
 
 	if (check_host(l, host, why, whylen) < 0)
 		return -1;
+	if (l->loopback)
+		return 0; /* nothing can be in force */
 	px = l->h[host].proxy;
 	l->h[host].proxy = NULL;
 	l->h[host].loss = 0;

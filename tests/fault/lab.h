@@ -35,6 +35,15 @@ bool lab_available(char *why, size_t whylen);
 /* A lab of nhosts hosts (1..LAB_MAX_HOSTS), host i at lab_addr(l, i).
  * NULL with the reason in why on failure (nothing is left behind). */
 lab_t *lab_new(int nhosts, char *why, size_t whylen);
+/* A lab for a machine without namespaces (not root): every host runs in
+ * the caller's network namespace at 127.77.0.(10 + i) (all of 127/8 is
+ * loopback), lab_enter does nothing, lab_spawn cannot give a private tmpfs,
+ * and the network nemeses fail with a reason (lab_heal* succeed: nothing
+ * is ever in force). What needs no network fault (crashes, pauses, power
+ * loss, disk errors, clock skew) runs the same. */
+lab_t *lab_new_loopback(int nhosts, char *why, size_t whylen);
+bool lab_is_loopback(const lab_t *l);
+
 /* Stops the delay proxies, then kills the holders (and with them the
  * namespaces and the bridge). Processes started with lab_spawn() and not
  * yet reaped by the caller are killed too (SIGKILL to their groups) and
@@ -45,7 +54,7 @@ int lab_hosts(const lab_t *l);
 /* "10.77.0.(10 + i)"; NULL for no such host. */
 const char *lab_addr(const lab_t *l, int host);
 /* The pid of the process holding host's namespace (host -1: the hub's); -1
- * for no such host. For tests of the lab itself. */
+ * for no such host and in a loopback lab. For tests of the lab itself. */
 pid_t lab_holder(const lab_t *l, int host);
 
 /* Moves the calling thread into host's network namespace (setns). Call it

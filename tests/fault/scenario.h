@@ -58,6 +58,7 @@ typedef struct scenario {
 	bool power;		  /* brokers keep a durable-positions trace */
 	size_t tmpfs_bytes;	  /* > 0: data directories on private tmpfs */
 	bool may_lose;		  /* lost, inconsistent offsets, unclean: reported, not held */
+	bool network;		  /* uses partitions, loss or delay: needs network namespaces */
 	int (*body)(sc_ctx_t *x, char *why, size_t whylen); /* 0, or -1 with why */
 	/* ---- scenarios_env.c ---- */
 	/* More topic configs ("key=value", NULL-ended; NULL: none). */

@@ -746,8 +746,11 @@ static int slow_once(sc_ctx_t *x, int32_t id, const char *role, int ms, char *wh
 	/* Two statements: the second call resets the count. */
 	p50 = wl_ack_latency_ms(x->wl, 0.5, false);
 	p99 = wl_ack_latency_ms(x->wl, 0.99, true);
-	sc_say(x, "acknowledgement latency before: p50 <= %" PRId64 " ms, p99 <= %" PRId64 " ms",
-	       p50, p99);
+	if (p50 >= 0) /* none since the last phase: nothing to say */
+		sc_say(x,
+		       "acknowledgement latency before: p50 <= %" PRId64 " ms, p99 <= %" PRId64
+		       " ms",
+		       p50, p99);
 	sc_fault(x, "broker %d (%s of partition 0): %d ms delay each way, %d%% loss", id, role,
 		 delay, loss);
 	if (lab_loss(l, host, loss, why, whylen) < 0 || lab_delay(l, host, delay, why, whylen) < 0)
