@@ -385,6 +385,7 @@ static void part_repair(broker_t *b, bk_part_t *p)
 	bk_log('I', "truncate", "%s-%d: corrupt tail cut: the log now ends at %" PRId64,
 	       p->topic->name, p->index, end);
 	pthread_mutex_lock(&p->mu);
+	bk_idem_forget_from(&p->idem, end);
 	p->corrupt_reported = false;
 	p->reconcile = true;
 	if (p->isr.role == ISR_ROLE_FOLLOWER &&

@@ -164,6 +164,9 @@ static tern_err_t truncate_to(broker_t *b, bk_part_t *p, int64_t offset)
 	pthread_mutex_lock(&p->append_mu);
 	err = log_truncate(p->log, offset, &end);
 	pthread_mutex_unlock(&p->append_mu);
+	pthread_mutex_lock(&p->mu);
+	bk_idem_forget_from(&p->idem, err ? offset : end);
+	pthread_mutex_unlock(&p->mu);
 	if (err) {
 		bk_log('E', "truncate", "%s-%d: truncating to %" PRId64 ": %s", p->topic->name,
 		       p->index, offset, tern_strerror(err));
@@ -174,6 +177,30 @@ static tern_err_t truncate_to(broker_t *b, bk_part_t *p, int64_t offset)
 	       p->topic->name, p->index, leo, end);
 	progress(b, p, ISR_UNKNOWN_OFFSET);
 	return TERN_OK;
+}
+
+/* A follower keeps the producers' state as the leader does (Kafka's
+ * ProducerStateManager on every replica): the snapshots written at its
+ * segment rolls must hold it, since a leadership or a restart starts from
+ * the newest one and scans only the batches after it. A stale one made the
+ * next leader refuse a producer's next batch as out of sequence. */
+static void record_producers(bk_part_t *p, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+
+	pthread_mutex_lock(&p->mu);
+	while (off < len) {
+		log_batch_hdr_t h;
+
+		if (log_batch_hdr_parse(data + off, len - off, &h) != TERN_OK)
+			break;
+		if (h.producer_id >= 0 && h.base_sequence >= 0 &&
+		    bk_idem_record(&p->idem, &h, h.base_offset) != TERN_OK)
+			bk_log('W', "idem", "%s-%d: producer %lld not recorded (out of memory)",
+			       p->topic->name, p->index, (long long)h.producer_id);
+		off += log_batch_size(&h);
+	}
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* Appends the leader's batches at our LEO: whole batches, CRC-checked,
@@ -214,11 +241,18 @@ static tern_err_t append_fetched(broker_t *b, bk_part_t *p, const uint8_t *data,
 	pthread_mutex_unlock(&p->append_mu);
 	if (err)
 		return err;
+	record_producers(p, data + start, off - start);
 	metrics_counter_add(b->stats.repl_in, off - start);
 	if (p->isr.cfg.flush == ISR_FLUSH_SYNC)
 		err = log_wait_durable(p->log, info.last_offset + 1, REPLICA_CALL_MS);
 	else
 		err = log_wait_end(p->log, info.last_offset + 1, REPLICA_CALL_MS);
+	if (err && log_end_offset(p->log) <= info.base_offset) {
+		/* Rolled back (a full disk): they are not in the log. */
+		pthread_mutex_lock(&p->mu);
+		bk_idem_forget_from(&p->idem, info.base_offset);
+		pthread_mutex_unlock(&p->mu);
+	}
 	return err;
 }
 
@@ -397,6 +431,9 @@ static void out_of_range(fetcher_t *f, const target_t *t)
 		pthread_mutex_lock(&p->append_mu);
 		err = log_truncate_fully(p->log, restart);
 		pthread_mutex_unlock(&p->append_mu);
+		pthread_mutex_lock(&p->mu);
+		bk_idem_forget_from(&p->idem, restart);
+		pthread_mutex_unlock(&p->mu);
 		bk_log(err ? 'E' : 'I', "truncate",
 		       "%s-%d: below the leader's log start %" PRId64 ": log emptied to start "
 		       "there%s%s",

@@ -551,6 +551,61 @@ START_TEST(repeated_idempotent_batch_waits_for_its_original_to_replicate)
 }
 END_TEST
 
+/* Followers keep the producers' state as they append (found by the soak:
+ * a follower's segment rolls wrote snapshots of a state it never updated,
+ * so the next leader, starting from the newest one, took a producer whose
+ * batches were all older than that roll for a new one and refused its
+ * next batch as out of sequence). Producer A writes once, B rolls the
+ * followers' segments many times, the leader dies: the new leader still
+ * knows A, answering A's repeat with its offset and taking its next
+ * batch. */
+START_TEST(followers_keep_producer_state_for_the_next_leader)
+{
+	uint8_t *a0, *a1, *bb;
+	size_t la0, la1, lb;
+	int64_t base = -1;
+	cu_part_t st;
+	int code;
+
+	cu_init(&cl, 3, "cl-pstate");
+	cu_start(&cl);
+	cu_create_topic(&cl, "pst", 1, 3, KV("min.insync.replicas=2", "segment.bytes=512"), 2);
+	st = cu_wait_isr_size(&cl, "pst", 0, 3);
+	a0 = tc_batch(4, "a0", LOG_CODEC_NONE, 5151, 0, 0, &la0);
+	a1 = tc_batch(4, "a1", LOG_CODEC_NONE, 5151, 0, 4, &la1);
+	ck_assert_int_eq(produce_to(st.leader, "pst", -1, a0, la0, 10000, &base), 0);
+	ck_assert_int_eq(base, 0);
+	for (int i = 0; i < 24; i++) {
+		char prefix[16];
+
+		snprintf(prefix, sizeof prefix, "b%d", i);
+		bb = tc_batch(4, prefix, LOG_CODEC_NONE, 6161, 0, 4 * i, &lb);
+		ck_assert_int_eq(produce_to(st.leader, "pst", -1, bb, lb, 10000, NULL), 0);
+		free(bb);
+	}
+	st = cu_wait_isr_size(&cl, "pst", 0, 3);
+	cu_broker_kill(&cl, st.leader);
+	st = cu_wait_leader(&cl, "pst", 0, st.leader, st.leader_epoch);
+	{
+		int64_t deadline = mono_ms() + 30000LL * cu_mult();
+
+		/* The repeat of A's first batch: its original offset. */
+		while ((code = produce_to(st.leader, "pst", -1, a0, la0, 5000, &base)) != 0) {
+			ck_assert_msg(code != TERN_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+				      "the new leader lost producer A's state");
+			ck_assert_msg(mono_ms() < deadline, "A's repeat never succeeds: %d", code);
+			usleep(100000);
+		}
+	}
+	ck_assert_int_eq(base, 0);
+	code = produce_to(st.leader, "pst", -1, a1, la1, 10000, &base);
+	ck_assert_msg(code == 0, "A's next batch refused by the new leader: %d", code);
+	ck_assert_int_eq(base, 100);
+	free(a0);
+	free(a1);
+}
+END_TEST
+
 START_TEST(two_brokers_down_refuse_acks_all_and_freeze_the_hwm_until_they_return)
 {
 	uint8_t *b;
@@ -1240,6 +1295,7 @@ static Suite *cluster_suite(void)
 	add(s, "bounce", kill_9_leader_three_times_loses_no_acknowledged_record, 300);
 	add(s, "floor", two_brokers_down_refuse_acks_all_and_freeze_the_hwm_until_they_return, 120);
 	add(s, "dup", repeated_idempotent_batch_waits_for_its_original_to_replicate, 120);
+	add(s, "pstate", followers_keep_producer_state_for_the_next_leader, 120);
 	add(s, "clean", clean_election_keeps_partition_offline_until_an_isr_member_returns, 120);
 	add(s, "unclean", unclean_election_elects_the_stale_replica_alone_in_recovery, 120);
 	add(s, "pause_follower", paused_follower_leaves_the_isr_then_catches_up_and_rejoins, 120);

@@ -17,7 +17,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,6 +161,7 @@ int main(int argc, char **argv)
 		return sc_run(s, &o);
 	}
 	if (strcmp(cmd, "all") == 0) {
+		pid_t parent = getpid();
 		int failed = 0;
 
 		if (optind != argc || o.dir) {
@@ -191,6 +194,11 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			pid = fork();
 			if (pid == 0) {
+				/* Dies with us (its lab, brokers and ZooKeeper
+				 * with it), even when we are killed by pid. */
+				prctl(PR_SET_PDEATHSIG, SIGTERM);
+				if (getppid() != parent)
+					_exit(2);
 				execv("/proc/self/exe", args);
 				_exit(2);
 			}
