@@ -377,8 +377,9 @@ tern_err_t bk_part_append_locked(broker_t *b, bk_part_t *p, const uint8_t *buf, 
  * reports it). Takes p->mu. */
 bool bk_part_mark_corrupt(bk_part_t *p);
 
-/* p's log failed for good (log_is_failed): marks it offline and reports it
- * to the controller as a corrupt replica, once. Takes p->mu. */
+/* p's log failed (log_is_failed): on an I/O error marks it offline and
+ * reports it to the controller as a corrupt replica, once; on corrupt data
+ * (log_is_repairable) only reports it, for part_repair to cut. Takes p->mu. */
 void bk_part_storage_failed(broker_t *b, bk_part_t *p);
 
 /* Answers every wait of p with err (a deleted topic, shutdown). p->mu held. */

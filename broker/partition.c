@@ -130,6 +130,13 @@ void bk_part_storage_failed(broker_t *b, bk_part_t *p)
 {
 	bool first;
 
+	/* Corrupt data found by a read: reported, then cut away by
+	 * part_repair once another replica leads. */
+	if (log_is_repairable(p->log)) {
+		if (bk_part_mark_corrupt(p))
+			bk_cluster_health(b, p, true);
+		return;
+	}
 	pthread_mutex_lock(&p->mu);
 	first = !p->offline;
 	p->offline = p->corrupt_reported = true;

@@ -949,6 +949,16 @@ bool log_is_failed(const log_t *l)
 	return f;
 }
 
+bool log_is_repairable(const log_t *l)
+{
+	bool r;
+
+	pthread_mutex_lock((pthread_mutex_t *)&l->mu);
+	r = l->failed != 0 && l->corrupt_at >= 0;
+	pthread_mutex_unlock((pthread_mutex_t *)&l->mu);
+	return r;
+}
+
 const char *log_failure(const log_t *l)
 {
 	/* Written once, before failed is set, and never again. */

@@ -510,6 +510,9 @@ tern_err_t log_assign_epoch(log_t *l, int32_t epoch, int64_t start_offset);
  * the reason (NUL-terminated, empty when healthy). */
 bool log_is_failed(const log_t *l);
 const char *log_failure(const log_t *l);
+/* Whether it failed on corrupt data that log_repair() can cut away (not on
+ * an I/O error). */
+bool log_is_repairable(const log_t *l);
 
 /* ------------------------------------------------------------------------ */
 /* Snapshots of a log user's state (KAFKA-REFERENCE.md §4)                    */

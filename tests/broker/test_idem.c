@@ -446,6 +446,37 @@ START_TEST(ternd_detects_repeats_after_kill9_from_its_snapshots)
 }
 END_TEST
 
+/* Corrupt data found by a read fails the log, but repairably: a failed
+ * append behind it (bk_part_storage_failed) reports the replica and must
+ * not take it offline for good as an I/O error does (found by the soak:
+ * the replica never repaired and never rejoined). */
+START_TEST(a_corrupt_log_is_reported_not_taken_offline)
+{
+	log_read_result_t rr;
+	char path[1024], err[256];
+	uint8_t byte;
+	int fd;
+
+	produce_ok(PID_A, 0, 3, 0);
+	produce_ok(PID_A, 3, 3, 3);
+	ck_assert_int_eq(log_wait_durable(part.log, 6, 10000), TERN_OK);
+	snprintf(path, sizeof path, "%s/%s/%020d.log", dir, PART, 0);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &byte, 1, 70), 1);
+	byte ^= 0x10;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, 70), 1);
+	close(fd);
+	ck_assert_int_ne(log_read(part.log, 0, 1 << 20, INT64_MAX, &rr, err, sizeof err), TERN_OK);
+	ck_assert(log_is_failed(part.log));
+	ck_assert(log_is_repairable(part.log));
+	ck_assert(bk_part_mark_corrupt(&part));
+	bk_part_storage_failed(NULL, &part); /* reported already: no broker needed */
+	ck_assert(part.corrupt_reported);
+	ck_assert(!part.offline);
+}
+END_TEST
+
 /* A failed append rolls back everything from its base offset: the state
  * forgets those batches (newest first, per producer), keeps the ones
  * before, and a retry is then appended again rather than answered with
@@ -511,6 +542,7 @@ static Suite *idem_suite(void)
 	tcase_add_test(tc, corrupt_snapshot_falls_back_to_the_older_then_to_a_full_scan);
 	tcase_add_test(tc, truncation_below_a_snapshot_deletes_it_and_the_rebuild_forgets_the_cut);
 	tcase_add_test(tc, retention_deletes_snapshots_below_the_start_and_the_state_outlives_it);
+	tcase_add_test(tc, a_corrupt_log_is_reported_not_taken_offline);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tt, up, down);
 	tcase_set_timeout(tt, 120);

@@ -1069,6 +1069,15 @@ START_TEST(corrupt_leader_loses_leadership_repairs_and_rejoins)
 		}
 		tc_close(&c);
 	}
+	/* A produce right behind the read meets the failed log (or a leader
+	 * already moved): that must not take the replica offline for good, as
+	 * an I/O error would (found by the soak: it never repaired). */
+	{
+		uint8_t *b = batch_of(1, "late", &len);
+
+		ck_assert_int_ne(produce_to(l, "cr", 1, b, len, 5000, NULL), 0);
+		free(b);
+	}
 	st = cu_wait_leader(&cl, "cr", 0, l, st.leader_epoch);
 	ck_assert(st.leader == other[0] || st.leader == other[1]);
 	ck_assert_int_ge(cu_count_in_err(cu_broker(&cl, l), "reporting the replica here corrupt"),

@@ -471,6 +471,7 @@ START_TEST(eio_on_write_fails_log)
 		      "callback error %s", tern_strerror(r.err));
 	log_fault_clear();
 	ck_assert(log_is_failed(l));
+	ck_assert(!log_is_repairable(l)); /* an I/O error: no cut mends it */
 	ck_assert_msg(strstr(log_failure(l), "write") != NULL, "failure: %s", log_failure(l));
 	ck_assert_int_eq(log_durable_end_offset(l), n0);
 	assert_serves_nothing(l);
