@@ -17,9 +17,10 @@
 #include "metrics/metrics.h"
 #include "proto/proto.h"
 
-#define BK_OFFSETS_TOPIC "__consumer_offsets"
-#define BK_TICK_MS	 50 /* timer granularity: produce timeouts, long polls */
-#define BK_IDEM_BATCHES	 5  /* sequence ranges kept per producer (KIP-98) */
+#define BK_OFFSETS_TOPIC  "__consumer_offsets"
+#define BK_TICK_MS	  50	/* timer granularity: produce timeouts, long polls */
+#define BK_IDEM_BATCHES	  5	/* sequence ranges kept per producer (KIP-98) */
+#define BK_READ_ERRLOG_MS 10000 /* one failed-read line per partition per interval */
 
 /* Logs a line on stderr: level is 'E', 'W' or 'I'; id a short stable tag. */
 void bk_log(char level, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -224,6 +225,10 @@ typedef struct bk_part {
 	 * sees this move while it queues may have failed before its wait
 	 * was added. Guarded by mu. */
 	uint64_t append_fails;
+	/* Reads that failed on this log: the first of every
+	 * BK_READ_ERRLOG_MS is logged, the rest counted. Guarded by mu. */
+	int64_t read_errlog_ms;
+	long read_errs_unlogged;
 	bk_wait_t *waits;
 	size_t nwaits, wcap;
 	bk_idem_t idem;

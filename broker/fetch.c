@@ -21,6 +21,27 @@ struct bk_fetch {
 	int64_t deadline_ms;
 };
 
+/* A corrupt or failing log fails every read the same way, dozens a
+ * millisecond while consumers retry: one line per BK_READ_ERRLOG_MS per
+ * partition, counting those left out. */
+static void log_read_error(bk_part_t *p, const char *why)
+{
+	int64_t now = proto_now_ms();
+	long more;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->read_errlog_ms && now - p->read_errlog_ms < BK_READ_ERRLOG_MS) {
+		p->read_errs_unlogged++;
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	more = p->read_errs_unlogged;
+	p->read_errlog_ms = now;
+	p->read_errs_unlogged = 0;
+	pthread_mutex_unlock(&p->mu);
+	bk_log('E', "fetch", "%s (%ld more since the last report)", why, more);
+}
+
 static void fetch_free(bk_fetch_t *f)
 {
 	proto_arena_free(f->arena);
@@ -91,7 +112,7 @@ static size_t read_part(bk_fetch_t *f, const proto_fetch_req_partition_t *fp, pr
 	err = log_read(p->log, fp->fetch_offset, limit ? limit : 1, upper, &rr, why, sizeof why);
 	if (err) {
 		if (err == TERN_ERR_KAFKA_STORAGE_ERROR)
-			bk_log('E', "fetch", "%s", why);
+			log_read_error(p, why);
 		if (err == TERN_ERR_KAFKA_STORAGE_ERROR && bk_part_mark_corrupt(p))
 			bk_cluster_health(f->b, p, true);
 		rp->error_code =
