@@ -17,13 +17,35 @@
 #include "metrics/metrics.h"
 #include "proto/proto.h"
 
-#define BK_OFFSETS_TOPIC  "__consumer_offsets"
-#define BK_TICK_MS	  50	/* timer granularity: produce timeouts, long polls */
-#define BK_IDEM_BATCHES	  5	/* sequence ranges kept per producer (KIP-98) */
-#define BK_READ_ERRLOG_MS 10000 /* one failed-read line per partition per interval */
+#define BK_OFFSETS_TOPIC "__consumer_offsets"
+#define BK_TICK_MS	 50 /* timer granularity: produce timeouts, long polls */
+#define BK_IDEM_BATCHES	 5  /* sequence ranges kept per producer (KIP-98) */
 
 /* Logs a line on stderr: level is 'E', 'W' or 'I'; id a short stable tag. */
 void bk_log(char level, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* One line per interval for an error that repeats (a full disk failing
+ * every fetched append, a corrupt log failing every read), counting those
+ * left out. The caller serialises calls on one limiter. */
+#define BK_ERRLOG_MS 10000
+typedef struct bk_errlog {
+	int64_t last_ms; /* when a line was last allowed; 0: never */
+	long skipped;	 /* calls since, not logged */
+} bk_errlog_t;
+
+/* Whether to log now (then *skipped gets how many were left out since the
+ * last line), or only count this one. */
+static inline bool bk_errlog_due(bk_errlog_t *e, int64_t now_ms, long *skipped)
+{
+	if (e->last_ms && now_ms - e->last_ms < BK_ERRLOG_MS) {
+		e->skipped++;
+		return false;
+	}
+	*skipped = e->skipped;
+	e->last_ms = now_ms;
+	e->skipped = 0;
+	return true;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Idempotent producers (KAFKA-REFERENCE.md §4)                               */
@@ -225,10 +247,8 @@ typedef struct bk_part {
 	 * sees this move while it queues may have failed before its wait
 	 * was added. Guarded by mu. */
 	uint64_t append_fails;
-	/* Reads that failed on this log: the first of every
-	 * BK_READ_ERRLOG_MS is logged, the rest counted. Guarded by mu. */
-	int64_t read_errlog_ms;
-	long read_errs_unlogged;
+	/* Reads that failed on this log. Guarded by mu. */
+	bk_errlog_t read_errlog;
 	bk_wait_t *waits;
 	size_t nwaits, wcap;
 	bk_idem_t idem;

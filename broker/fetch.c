@@ -22,24 +22,18 @@ struct bk_fetch {
 };
 
 /* A corrupt or failing log fails every read the same way, dozens a
- * millisecond while consumers retry: one line per BK_READ_ERRLOG_MS per
- * partition, counting those left out. */
+ * millisecond while consumers retry: one line per partition per
+ * BK_ERRLOG_MS. */
 static void log_read_error(bk_part_t *p, const char *why)
 {
-	int64_t now = proto_now_ms();
-	long more;
+	long skipped = 0;
+	bool due;
 
 	pthread_mutex_lock(&p->mu);
-	if (p->read_errlog_ms && now - p->read_errlog_ms < BK_READ_ERRLOG_MS) {
-		p->read_errs_unlogged++;
-		pthread_mutex_unlock(&p->mu);
-		return;
-	}
-	more = p->read_errs_unlogged;
-	p->read_errlog_ms = now;
-	p->read_errs_unlogged = 0;
+	due = bk_errlog_due(&p->read_errlog, proto_now_ms(), &skipped);
 	pthread_mutex_unlock(&p->mu);
-	bk_log('E', "fetch", "%s (%ld more since the last report)", why, more);
+	if (due)
+		bk_log('E', "fetch", "%s (%ld more since the last report)", why, skipped);
 }
 
 static void fetch_free(bk_fetch_t *f)

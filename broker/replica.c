@@ -20,8 +20,7 @@
 #define REPLICA_PART_BYTES  (1 << 20)  /* replica.fetch.max.bytes */
 #define REPLICA_BACKOFF_MS  100	       /* after an error */
 #define REPLICA_CALL_MS	    10000
-#define REPLICA_MAX_ROUNDS  64	  /* OffsetForLeaderEpoch rounds of one reconciliation */
-#define REPLICA_ERRLOG_MS   10000 /* one append error line per fetcher per interval */
+#define REPLICA_MAX_ROUNDS  64 /* OffsetForLeaderEpoch rounds of one reconciliation */
 
 typedef struct fetcher {
 	struct fetcher *next;
@@ -30,8 +29,7 @@ typedef struct fetcher {
 	char url[300];
 	proto_pool_t *pool;
 	pthread_t thread;
-	int64_t errlog_ms;  /* when the last append error was logged */
-	long errs_unlogged; /* append errors since, not logged */
+	bk_errlog_t append_errlog; /* failed appends of fetched records */
 } fetcher_t;
 
 struct bk_fetchers {
@@ -530,20 +528,15 @@ static size_t collect(fetcher_t *f, target_t **out)
 }
 
 /* A full disk fails every fetch the same way, several times a second:
- * one line per REPLICA_ERRLOG_MS, counting those left out. */
+ * one line per fetcher per BK_ERRLOG_MS. */
 static void log_append_error(fetcher_t *f, const target_t *t, tern_err_t err)
 {
-	int64_t now = proto_now_ms();
+	long skipped = 0;
 
-	if (f->errlog_ms && now - f->errlog_ms < REPLICA_ERRLOG_MS) {
-		f->errs_unlogged++;
-		return;
-	}
-	bk_log('E', "replica",
-	       "%s-%d: appending fetched records: %s (%ld more since the last report)", t->topic,
-	       t->partition, tern_strerror(err), f->errs_unlogged);
-	f->errlog_ms = now;
-	f->errs_unlogged = 0;
+	if (bk_errlog_due(&f->append_errlog, proto_now_ms(), &skipped))
+		bk_log('E', "replica",
+		       "%s-%d: appending fetched records: %s (%ld more since the last report)",
+		       t->topic, t->partition, tern_strerror(err), skipped);
 }
 
 /* One Fetch for every target not waiting to reconcile; applies what comes

@@ -431,35 +431,62 @@ out:
 /* ------------------------------------------------------------------------ */
 /* 13. Disk full                                                              */
 
-/* Broker id's disk fills: it must leave every ISR (giving up what it led)
- * while the others keep acknowledging, and come back once freed. */
-static int disk_full_once(sc_ctx_t *x, int32_t id, const char *role, char *why, size_t whylen)
+/* Broker id, its disk made useless (what: "a full disk"), must leave every
+ * ISR (giving up what it led) while the others keep acknowledging, and stay
+ * out, alive, for half the duration. */
+static int stays_out(sc_ctx_t *x, int32_t id, const char *role, const char *what, char *why,
+		     size_t whylen)
 {
-	off_t from = log_size(x, id), from2 = from;
 	flaps_t f = {0};
-	int ms;
 
-	sc_fault(x, "broker %d's disk full (%s of partition 0)", id, role);
-	if (fc_fill_disk(x->c, id, why, whylen) < 0)
-		return -1;
 	if (sc_wait(x, -1, sc_isr_lacks, &id, SC_CLAIM_MS, why, whylen) < 0) {
-		sc_violation(x, "broker %d, %s of partition 0, stays in an ISR with a full disk",
-			     id, role);
-		fc_free_disk(x->c, id, why, whylen);
+		sc_violation(x, "broker %d, %s of partition 0, stays in an ISR with %s", id, role,
+			     what);
 		return -1;
 	}
 	sc_say(x, "broker %d is out of every ISR", id);
 	if (sc_wait_acks(x, 50, SC_CLAIM_MS, why, whylen) < 0)
-		sc_violation(x, "nothing acknowledged while broker %d's disk is full: %s", id, why);
-	ms = x->duration_s * 1000 / 2;
-	hold(x, ms, &f);
+		sc_violation(x, "nothing acknowledged while broker %d has %s: %s", id, what, why);
+	hold(x, x->duration_s * 1000 / 2, &f);
 	if (!fc_running(x->c, id))
-		sc_violation(x, "broker %d died with a full disk", id);
-	/* Its replicas may not be back while the disk is still full. */
+		sc_violation(x, "broker %d died with %s", id, what);
 	for (int p = 0; p < x->partitions; p++)
 		if (x->have[p] && in_isr(&x->last[p], id))
-			sc_violation(x, "broker %d rejoined the ISR of %s-%d with a full disk", id,
-				     SC_TOPIC, p);
+			sc_violation(x, "broker %d rejoined the ISR of %s-%d with %s", id, SC_TOPIC,
+				     p, what);
+	return 0;
+}
+
+/* Runs once(x, id, role, ...) on a follower of partition 0, then on its
+ * leader. */
+static int follower_then_leader(sc_ctx_t *x,
+				int (*once)(sc_ctx_t *x, int32_t id, const char *role, char *why,
+					    size_t whylen),
+				char *why, size_t whylen)
+{
+	int32_t leader;
+
+	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
+		return -1;
+	if (once(x, sc_other(x, leader, -1), "a follower", why, whylen) < 0)
+		return -1;
+	if ((leader = sc_wait_leader(x, P0, why, whylen)) < 0)
+		return -1;
+	return once(x, leader, "the leader", why, whylen);
+}
+
+/* Broker id's disk fills, then has room again: it comes back by itself. */
+static int disk_full_once(sc_ctx_t *x, int32_t id, const char *role, char *why, size_t whylen)
+{
+	off_t from = log_size(x, id), from2 = from;
+
+	sc_fault(x, "broker %d's disk full (%s of partition 0)", id, role);
+	if (fc_fill_disk(x->c, id, why, whylen) < 0)
+		return -1;
+	if (stays_out(x, id, role, "a full disk", why, whylen) < 0) {
+		fc_free_disk(x->c, id, why, whylen);
+		return -1;
+	}
 	if (fc_free_disk(x->c, id, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "broker %d's disk has room again", id);
@@ -479,54 +506,35 @@ static int disk_full_once(sc_ctx_t *x, int32_t id, const char *role, char *why, 
 
 int env_disk_full(sc_ctx_t *x, char *why, size_t whylen)
 {
-	int32_t leader;
-
-	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
-		return -1;
-	if (disk_full_once(x, sc_other(x, leader, -1), "a follower", why, whylen) < 0)
-		return -1;
-	if ((leader = sc_wait_leader(x, P0, why, whylen)) < 0)
-		return -1;
-	return disk_full_once(x, leader, "the leader", why, whylen);
+	return follower_then_leader(x, disk_full_once, why, whylen);
 }
 
 /* ------------------------------------------------------------------------ */
 /* 13. Disk errors                                                            */
 
-/* Broker id's disk fails every write and fsync with EIO: its logs fail for
- * good, so it must leave every ISR (giving up what it led) while the others
- * keep acknowledging, stay out while the disk fails, and come back once
- * restarted on a working disk (as an operator would after replacing it). */
-static int disk_error_once(sc_ctx_t *x, int32_t id, const char *role, char *why, size_t whylen)
+/* Broker id, its disk failing, is stopped (a clean stop with failed logs
+ * must still end) and restarted without the fault, as an operator would
+ * after replacing the disk: it recovers its logs from what is on disk. */
+static int restart_on_working_disk(sc_ctx_t *x, int32_t id, char *why, size_t whylen)
 {
-	flaps_t f = {0};
-
-	sc_fault(x, "broker %d's writes and fsyncs fail with EIO (%s of partition 0)", id, role);
-	if (fc_disk_errors(x->c, id, "write,fsync EIO", why, whylen) < 0)
-		return -1;
-	if (sc_wait(x, -1, sc_isr_lacks, &id, SC_CLAIM_MS, why, whylen) < 0) {
-		sc_violation(x, "broker %d, %s of partition 0, stays in an ISR with a failing disk",
-			     id, role);
-		return -1;
-	}
-	sc_say(x, "broker %d is out of every ISR", id);
-	if (sc_wait_acks(x, 50, SC_CLAIM_MS, why, whylen) < 0)
-		sc_violation(x, "nothing acknowledged while broker %d's disk fails: %s", id, why);
-	hold(x, x->duration_s * 1000 / 2, &f);
-	if (!fc_running(x->c, id))
-		sc_violation(x, "broker %d died with a failing disk", id);
-	for (int p = 0; p < x->partitions; p++)
-		if (x->have[p] && in_isr(&x->last[p], id))
-			sc_violation(x, "broker %d rejoined the ISR of %s-%d with a failing disk",
-				     id, SC_TOPIC, p);
-	/* A clean stop with failed logs must still end; the restart starts
-	 * without the fault and recovers the logs from what is on disk. */
 	if (fc_kill(x->c, id, SIGTERM) < 0)
 		sc_violation(x, "broker %d does not stop cleanly after its disk failed: %s", id,
 			     strerror(errno));
 	if (fc_restart(x->c, id, 0, why, whylen) < 0)
 		return -1;
 	sc_heal(x, "broker %d restarted on a working disk", id);
+	return 0;
+}
+
+/* Broker id's disk fails every write and fsync with EIO: its logs fail for
+ * good, so it stays out until restarted on a working disk. */
+static int disk_error_once(sc_ctx_t *x, int32_t id, const char *role, char *why, size_t whylen)
+{
+	sc_fault(x, "broker %d's writes and fsyncs fail with EIO (%s of partition 0)", id, role);
+	if (fc_disk_errors(x->c, id, "write,fsync EIO", why, whylen) < 0 ||
+	    stays_out(x, id, role, "a failing disk", why, whylen) < 0 ||
+	    restart_on_working_disk(x, id, why, whylen) < 0)
+		return -1;
 	if (sc_wait_full(x, why, whylen) < 0) {
 		sc_violation(x, "broker %d does not rejoin after its restart", id);
 		return -1;
@@ -536,15 +544,7 @@ static int disk_error_once(sc_ctx_t *x, int32_t id, const char *role, char *why,
 
 int env_disk_errors(sc_ctx_t *x, char *why, size_t whylen)
 {
-	int32_t leader;
-
-	if (sc_wait_full(x, why, whylen) < 0 || (leader = sc_wait_leader(x, P0, why, whylen)) < 0)
-		return -1;
-	if (disk_error_once(x, sc_other(x, leader, -1), "a follower", why, whylen) < 0)
-		return -1;
-	if ((leader = sc_wait_leader(x, P0, why, whylen)) < 0)
-		return -1;
-	return disk_error_once(x, leader, "the leader", why, whylen);
+	return follower_then_leader(x, disk_error_once, why, whylen);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -872,13 +872,7 @@ static int soak_one(sc_ctx_t *x, int kind, int32_t id, int ms, char *why, size_t
 		sc_sleep(x, ms);
 		if (!fc_running(x->c, id))
 			sc_violation(x, "broker %d died with a failing disk", id);
-		if (fc_kill(x->c, id, SIGTERM) < 0)
-			sc_violation(x, "broker %d does not stop cleanly after its disk failed: %s",
-				     id, strerror(errno));
-		if (fc_restart(x->c, id, 0, why, whylen) < 0)
-			return -1;
-		sc_heal(x, "broker %d restarted on a working disk", id);
-		return 0;
+		return restart_on_working_disk(x, id, why, whylen);
 	default:
 		return corrupt_running(x, (int32_t)sc_rand(x, (uint64_t)x->partitions),
 				       sc_rand(x, 2) == 1, why, whylen);
